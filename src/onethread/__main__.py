@@ -1,0 +1,3 @@
+from onethread.cli import app
+
+app(prog_name="onethread")

@@ -1,0 +1,1 @@
+"""HTTP edges shared by every router: dependencies, errors, rate limits."""

@@ -1,0 +1,1 @@
+"""Channels: adapters translate; ingest and delivery bridge to the domain."""

@@ -1,0 +1,186 @@
+"""Contact writes: who sent this, edits, and merging two records of one person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.contacts.identity import SenderIdentity, normalize_email, normalize_phone
+from onethread.contacts.models import Contact, ContactIdentity
+from onethread.contacts.service import find_contact_by_verified, find_identity
+from onethread.conversations.models import Conversation, ConversationTopic, Message, Status
+from onethread.db.types import utcnow
+from onethread.errors import Conflict, InvalidInput
+from onethread.events.log import append_event
+from onethread.events.types import EventType
+
+
+@dataclass
+class ResolvedSender:
+    contact: Contact
+    identity: ContactIdentity
+    contact_created: bool
+
+
+async def do_resolve_sender(
+    session: AsyncSession, workspace_id: int, sender: SenderIdentity
+) -> ResolvedSender:
+    """The contact behind a channel identity, linking by verified phone/email, else new."""
+    identity = await find_identity(session, workspace_id, sender.channel, sender.external_id)
+    if identity is not None:
+        contact = await session.get(Contact, identity.contact_id)
+        assert contact is not None
+        if sender.display_name and not identity.display_name:
+            identity.display_name = sender.display_name
+        return ResolvedSender(contact, identity, contact_created=False)
+
+    phone = normalize_phone(sender.phone)
+    email = normalize_email(sender.email)
+    contact = None
+    if sender.verified:
+        contact = await find_contact_by_verified(session, workspace_id, phone=phone, email=email)
+    created = contact is None
+    if contact is None:
+        contact = Contact(
+            workspace_id=workspace_id, name=sender.display_name, phone=phone, email=email,
+            attributes={}, created_at=utcnow(), updated_at=utcnow(),
+        )
+        session.add(contact)
+        await session.flush()
+        append_event(session, workspace_id, EventType.CONTACT_CREATED, contact_id=contact.id,
+                     data={"name": contact.name, "channel": sender.channel})
+    identity = ContactIdentity(
+        workspace_id=workspace_id, contact_id=contact.id, channel=sender.channel,
+        external_id=sender.external_id, display_name=sender.display_name, phone=phone,
+        email=email, verified=sender.verified, details=sender.details, created_at=utcnow(),
+    )
+    session.add(identity)
+    await session.flush()
+    append_event(session, workspace_id, EventType.CONTACT_IDENTITY_LINKED, contact_id=contact.id,
+                 data={"identity_id": identity.id, "channel": sender.channel,
+                       "linked_by": None if created else ("phone" if phone else "email")})
+    return ResolvedSender(contact, identity, contact_created=created)
+
+
+async def do_create_contact(
+    session: AsyncSession, workspace_id: int, *, by_agent_id: int | None, name: str | None,
+    email: str | None, phone: str | None, language: str | None, attributes: dict[str, Any],
+) -> Contact:
+    contact = Contact(
+        workspace_id=workspace_id, name=name, email=_valid_email(email),
+        phone=_valid_phone(phone), language=language, attributes=attributes,
+        created_at=utcnow(), updated_at=utcnow(),
+    )
+    session.add(contact)
+    await session.flush()
+    append_event(session, workspace_id, EventType.CONTACT_CREATED, contact_id=contact.id,
+                 agent_id=by_agent_id, data={"name": name, "channel": None})
+    return contact
+
+
+def do_update_contact(
+    session: AsyncSession, contact: Contact, changes: dict[str, Any], *, by_agent_id: int | None
+) -> Contact:
+    """Apply the fields present in ``changes``; attributes merge, a None value removes one."""
+    if "email" in changes:
+        changes["email"] = _valid_email(changes["email"])
+    if "phone" in changes:
+        changes["phone"] = _valid_phone(changes["phone"])
+    for name in ("name", "email", "phone", "language"):
+        if name in changes:
+            setattr(contact, name, changes[name])
+    if changes.get("attributes") is not None:
+        merged = {**contact.attributes, **changes["attributes"]}
+        contact.attributes = {key: value for key, value in merged.items() if value is not None}
+    contact.updated_at = utcnow()
+    append_event(session, contact.workspace_id, EventType.CONTACT_UPDATED, contact_id=contact.id,
+                 agent_id=by_agent_id, data={"changed": sorted(changes)})
+    return contact
+
+
+def _valid_email(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    email = normalize_email(raw)
+    if email is None:
+        raise InvalidInput(f"{raw!r} is not an email address", details={"field": "email"})
+    return email
+
+
+def _valid_phone(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    phone = normalize_phone(raw)
+    if phone is None:
+        raise InvalidInput(f"{raw!r} is not a phone number", details={"field": "phone"})
+    return phone
+
+
+async def do_merge_contacts(
+    session: AsyncSession, target: Contact, source: Contact, *, by_agent_id: int | None
+) -> Contact:
+    """Fold ``source`` into ``target``: identities, conversations and messages move over."""
+    if target.id == source.id:
+        raise InvalidInput("a contact cannot be merged into itself")
+    if source.merged_into_id is not None or target.merged_into_id is not None:
+        raise Conflict("one of these contacts was already merged into another")
+    workspace_id = target.workspace_id
+    folded = await _fold_open_threads(session, target, source)
+
+    moved_identities = await session.execute(
+        update(ContactIdentity).where(ContactIdentity.contact_id == source.id)
+        .values(contact_id=target.id)
+    )
+    moved_conversations = await session.execute(
+        update(Conversation).where(Conversation.contact_id == source.id)
+        .values(contact_id=target.id)
+    )
+    for name in ("name", "email", "phone", "language"):
+        if getattr(target, name) is None:
+            setattr(target, name, getattr(source, name))
+    target.attributes = {**source.attributes, **target.attributes}
+    target.updated_at = utcnow()
+    source.merged_into_id = target.id
+    source.updated_at = utcnow()
+    append_event(session, workspace_id, EventType.CONTACT_MERGED, contact_id=target.id,
+                 agent_id=by_agent_id, data={
+                     "source_id": source.id, "target_id": target.id,
+                     "identities_moved": getattr(moved_identities, "rowcount", 0),
+                     "conversations_moved": getattr(moved_conversations, "rowcount", 0),
+                     "folded_conversation_id": folded,
+                 })
+    return target
+
+
+async def _fold_open_threads(session: AsyncSession, target: Contact, source: Contact) -> int | None:
+    """Both have an open thread: the source's messages join the target's (one thread each)."""
+    open_of = select(Conversation).where(Conversation.status != Status.RESOLVED.value)
+    kept = await session.scalar(open_of.where(Conversation.contact_id == target.id))
+    folded = await session.scalar(open_of.where(Conversation.contact_id == source.id))
+    if kept is None or folded is None:
+        return None
+    await session.execute(
+        update(Message).where(Message.conversation_id == folded.id)
+        .values(conversation_id=kept.id)
+    )
+    kept_topics = set(await session.scalars(
+        select(ConversationTopic.name).where(ConversationTopic.conversation_id == kept.id)
+    ))
+    for topic in await session.scalars(
+        select(ConversationTopic).where(ConversationTopic.conversation_id == folded.id)
+    ):
+        if topic.name not in kept_topics:
+            topic.conversation_id = kept.id
+    latest = await session.scalar(
+        select(func.max(Message.created_at)).where(Message.conversation_id == kept.id)
+    )
+    if latest is not None:
+        kept.last_message_at = max(kept.last_message_at, latest)
+    folded.status = Status.RESOLVED.value
+    folded.resolved_at = utcnow()
+    folded.merged_into_id = kept.id
+    await session.flush()
+    return folded.id

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.contacts.models import Contact, ContactIdentity
+from onethread.errors import NotFound
+
+
+async def access_contact(session: AsyncSession, workspace_id: int, contact_id: int) -> Contact:
+    contact = await session.get(Contact, contact_id)
+    if contact is None or contact.workspace_id != workspace_id:
+        raise NotFound(f"contact {contact_id} not found")
+    return contact
+
+
+async def list_contacts(
+    session: AsyncSession, workspace_id: int, *, q: str | None = None, limit: int = 50,
+    after_id: int | None = None, include_merged: bool = False,
+) -> list[Contact]:
+    query = select(Contact).where(Contact.workspace_id == workspace_id)
+    if not include_merged:
+        query = query.where(Contact.merged_into_id.is_(None))
+    if q:
+        pattern = f"%{q.strip()}%"
+        identity_match = select(ContactIdentity.contact_id).where(
+            ContactIdentity.workspace_id == workspace_id,
+            or_(ContactIdentity.external_id.ilike(pattern),
+                ContactIdentity.display_name.ilike(pattern)),
+        )
+        query = query.where(or_(
+            Contact.name.ilike(pattern), Contact.email.ilike(pattern),
+            Contact.phone.ilike(pattern), Contact.id.in_(identity_match),
+        ))
+    if after_id is not None:
+        query = query.where(Contact.id < after_id)
+    rows = await session.scalars(query.order_by(Contact.id.desc()).limit(limit))
+    return list(rows.all())
+
+
+async def identities_of(session: AsyncSession, contact_id: int) -> list[ContactIdentity]:
+    rows = await session.scalars(
+        select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)
+        .order_by(ContactIdentity.id)
+    )
+    return list(rows.all())
+
+
+async def find_identity(
+    session: AsyncSession, workspace_id: int, channel: str, external_id: str
+) -> ContactIdentity | None:
+    row: ContactIdentity | None = await session.scalar(
+        select(ContactIdentity).where(
+            ContactIdentity.workspace_id == workspace_id,
+            ContactIdentity.channel == channel,
+            ContactIdentity.external_id == external_id,
+        )
+    )
+    return row
+
+
+async def find_contact_by_verified(
+    session: AsyncSession, workspace_id: int, *, phone: str | None, email: str | None
+) -> Contact | None:
+    """A live contact that owns this verified phone or email, through an identity or itself."""
+    for column_contact, column_identity, value in (
+        (Contact.phone, ContactIdentity.phone, phone),
+        (Contact.email, ContactIdentity.email, email),
+    ):
+        if not value:
+            continue
+        via_identity = select(ContactIdentity.contact_id).where(
+            ContactIdentity.workspace_id == workspace_id, column_identity == value,
+            ContactIdentity.verified.is_(True),
+        )
+        contact: Contact | None = await session.scalar(
+            select(Contact).where(
+                Contact.workspace_id == workspace_id, Contact.merged_into_id.is_(None),
+                or_(column_contact == value, Contact.id.in_(via_identity)),
+            ).order_by(Contact.id).limit(1)
+        )
+        if contact is not None:
+            return contact
+    return None

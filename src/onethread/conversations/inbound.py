@@ -1,0 +1,21 @@
+"""The channel-neutral shape of a received message, as ``record_inbound`` takes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from onethread.contacts.identity import SenderIdentity
+
+ThreadOutcome = Literal["joined", "reopened", "created", "duplicate"]
+
+
+@dataclass
+class InboundMessage:
+    sender: SenderIdentity
+    text: str
+    external_id: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    interactive: dict[str, Any] | None = None
+    sent_at: datetime | None = None

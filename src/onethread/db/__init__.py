@@ -1,0 +1,1 @@
+"""Storage foundations: declarative base, portable types, engines and migrations."""

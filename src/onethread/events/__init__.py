@@ -1,0 +1,1 @@
+"""Typed domain events: appended in the writer's transaction, published after commit."""

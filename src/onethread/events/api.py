@@ -1,0 +1,48 @@
+"""The event log of the caller's workspace, for clients resuming from an event id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from onethread.api.deps import CurrentCaller, ReadSession
+from onethread.events.service import events_since, last_event_id
+
+router = APIRouter(tags=["events"])
+
+
+class EventOut(BaseModel):
+    id: int
+    type: str
+    conversation_id: int | None
+    contact_id: int | None
+    message_id: int | None
+    agent_id: int | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    last_event_id: int
+
+
+@router.get("/events", response_model=EventPage)
+async def list_events(
+    caller: CurrentCaller, session: ReadSession,
+    after: Annotated[int, Query(ge=0, description="return events with a larger id")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    conversation: int | None = None,
+    type: Annotated[list[str] | None, Query(description="only these event types")] = None,
+) -> EventPage:
+    rows = await events_since(session, caller.workspace_id, after_id=after, limit=limit,
+                              conversation_id=conversation, types=type)
+    items = [EventOut(id=e.id, type=e.type, conversation_id=e.conversation_id,
+                      contact_id=e.contact_id, message_id=e.message_id, agent_id=e.agent_id,
+                      data=e.data, created_at=e.created_at) for e in rows]
+    last = items[-1].id if items else max(after, await last_event_id(session,
+                                                                      caller.workspace_id))
+    return EventPage(items=items, last_event_id=last)

@@ -1,0 +1,63 @@
+"""Appending events inside a unit of work, and handing them to the bus after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from onethread.db.database import PENDING_EVENTS_KEY as PENDING_KEY
+from onethread.db.database import PUBLISHER_KEY
+from onethread.db.types import utcnow
+from onethread.events.models import Event
+from onethread.events.types import EventType
+
+Publisher = Callable[[list[dict[str, Any]]], None]
+
+
+def append_event(
+    session: AsyncSession,
+    workspace_id: int,
+    type: EventType,
+    *,
+    conversation_id: int | None = None,
+    contact_id: int | None = None,
+    message_id: int | None = None,
+    agent_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Add an event row to the session; only domain ``actions`` modules call this."""
+    row = Event(
+        workspace_id=workspace_id,
+        type=type.value,
+        conversation_id=conversation_id,
+        contact_id=contact_id,
+        message_id=message_id,
+        agent_id=agent_id,
+        data=data or {},
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.sync_session.info.setdefault(PENDING_KEY, []).append(row)
+    return row
+
+
+def _after_commit(session: Session) -> None:
+    pending: list[Event] = session.info.pop(PENDING_KEY, [])
+    publisher: Publisher | None = session.info.get(PUBLISHER_KEY)
+    if pending and publisher is not None:
+        publisher([row.as_dict() for row in pending])
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def install_publish_after_commit() -> None:
+    """Register the session hooks once per process (idempotent)."""
+    if not sa_event.contains(Session, "after_commit", _after_commit):
+        sa_event.listen(Session, "after_commit", _after_commit)
+        sa_event.listen(Session, "after_rollback", _after_rollback)

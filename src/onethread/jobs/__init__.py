@@ -1,0 +1,1 @@
+"""Workers: claim durable jobs and run their handlers."""

@@ -1,0 +1,100 @@
+"""The worker loop: claim due jobs, run them, retry with backoff, beat a heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import traceback
+
+from onethread.errors import PermanentFailure
+from onethread.jobs.context import JobContext
+from onethread.jobs.handlers import HANDLERS, Handler
+from onethread.outbox import actions
+from onethread.outbox.models import Job
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{id(object()):x}"
+
+
+class Worker:
+    def __init__(self, context: JobContext, *, name: str | None = None, batch: int = 8,
+                 handlers: dict[str, Handler] | None = None) -> None:
+        self.context = context
+        self.name = name or worker_name()
+        self.batch = batch
+        self.handlers = handlers if handlers is not None else HANDLERS
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._last_beat = 0.0
+
+    def wake(self) -> None:
+        """Poke the loop: something was just enqueued (called after commits)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claim one batch and run it; returns how many jobs ran."""
+        settings = self.context.settings
+        jobs = await actions.claim(self.context.db, self.name, limit=self.batch,
+                                   lease_seconds=settings.job_lease_seconds)
+        if jobs:
+            await asyncio.gather(*(self._run(job) for job in jobs))
+        return len(jobs)
+
+    async def _run(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            await actions.fail(self.context.db, job, f"no handler for job kind {job.kind!r}",
+                               permanent=True)
+            return
+        try:
+            await handler(self.context, job.payload)
+        except PermanentFailure as exc:
+            await actions.fail(self.context.db, job, str(exc), permanent=True)
+        except Exception as exc:
+            status = await actions.fail(
+                self.context.db, job,
+                "".join(traceback.format_exception_only(exc)).strip(),
+            )
+            log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, exc)
+        else:
+            await actions.complete(self.context.db, job)
+
+    async def run(self) -> None:
+        log.info("worker %s started", self.name)
+        poll = self.context.settings.worker_poll_seconds
+        while not self._stopping.is_set():
+            await self._beat()
+            try:
+                ran = await self.run_once()
+            except Exception:
+                log.exception("worker %s could not claim jobs; retrying", self.name)
+                ran = 0
+                await asyncio.sleep(1)
+            if ran == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=poll)
+        log.info("worker %s stopped", self.name)
+
+    async def _beat(self) -> None:
+        now = time.monotonic()
+        if now - self._last_beat >= HEARTBEAT_SECONDS:
+            self._last_beat = now
+            try:
+                await actions.beat(self.context.db, self.name)
+            except Exception:
+                log.warning("worker %s could not record its heartbeat", self.name,
+                            exc_info=True)

@@ -1,0 +1,116 @@
+"""``create_app(settings)``: the API, and on request the in-process worker. No I/O at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from onethread import __version__
+from onethread.agents import api as agents_api
+from onethread.agents import auth_api
+from onethread.api.context import AppContext
+from onethread.api.errors import install_error_handlers
+from onethread.api.ratelimit import SlidingWindowLimiter
+from onethread.contacts import api as contacts_api
+from onethread.conversations import api as conversations_api
+from onethread.db import migrate
+from onethread.db.database import Database
+from onethread.events import api as events_api
+from onethread.events.bus import create_bus
+from onethread.events.log import install_publish_after_commit
+from onethread.health import router as health_router
+from onethread.inboxes import api as inboxes_api
+from onethread.inboxes.secrets import SecretBox
+from onethread.jobs.context import JobContext
+from onethread.jobs.worker import Worker
+from onethread.outbox import api as outbox_api
+from onethread.settings import Settings
+from onethread.workspaces import api as workspaces_api
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for module in (auth_api, agents_api, workspaces_api, inboxes_api, contacts_api,
+                   conversations_api, events_api, outbox_api):
+        router.include_router(module.router)
+    return router
+
+
+def create_app(
+    settings: Settings | None = None, *, run_worker: bool = False,
+    auto_migrate: bool | None = None,
+) -> FastAPI:
+    """Build the app. ``auto_migrate`` defaults to on for the embedded SQLite database."""
+    settings = settings or Settings()
+    migrate_on_start = settings.is_sqlite if auto_migrate is None else auto_migrate
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_publish_after_commit()
+        db = Database(settings.resolved_database_url)
+        if migrate_on_start:
+            await migrate.upgrade(db.engine)
+        bus = create_bus(settings.redis_url)
+        await bus.start()
+        db.set_publisher(bus.publish)
+        context = AppContext(
+            settings=settings, db=db, bus=bus,
+            secrets=SecretBox(settings.effective_secret_key),
+            login_limiter=SlidingWindowLimiter(settings.login_attempts,
+                                               settings.login_window_seconds),
+        )
+        app.state.context = context
+        async with contextlib.AsyncExitStack() as stack:
+            if run_worker:
+                await stack.enter_async_context(running_worker(context))
+            yield
+        await bus.stop()
+        await db.dispose()
+
+    app = FastAPI(
+        title="onethread", version=__version__, lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        description="One front door for every customer conversation. Authenticate with "
+                    "`POST /api/v1/auth/login` or an API token: `Authorization: Bearer <token>`.",
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router())
+    return app
+
+
+@asynccontextmanager
+async def running_worker(context: AppContext) -> AsyncIterator[Worker]:
+    """The in-process worker of the embedded deployment, woken by every committed event."""
+    async with httpx.AsyncClient(timeout=15) as http:
+        worker = Worker(JobContext(settings=context.settings, db=context.db,
+                                   secrets=context.secrets, http=http))
+        subscription = context.bus.subscribe()
+
+        async def wake_on_events() -> None:
+            while True:
+                await subscription.queue.get()
+                worker.wake()
+
+        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(worker.run()),
+                                          asyncio.create_task(wake_on_events())]
+        context.extras["worker"] = worker
+        try:
+            yield worker
+        finally:
+            worker.stop()
+            subscription.close()
+            tasks[1].cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,16 @@
+"""Every ORM model, imported once so that ``Base.metadata`` is complete (migrations, tests)."""
+
+from onethread.agents.models import Agent, ApiToken, Team, TeamMember
+from onethread.contacts.models import Contact, ContactIdentity
+from onethread.conversations.models import Conversation, ConversationTopic, Message
+from onethread.db.base import Base
+from onethread.events.models import Event
+from onethread.inboxes.models import Inbox
+from onethread.outbox.models import Job, WorkerHeartbeat
+from onethread.workspaces.models import Workspace
+
+__all__ = [
+    "Agent", "ApiToken", "Base", "Contact", "ContactIdentity", "Conversation",
+    "ConversationTopic", "Event", "Inbox", "Job", "Message", "Team", "TeamMember",
+    "WorkerHeartbeat", "Workspace",
+]

@@ -1,0 +1,1 @@
+"""The durable job queue (transactional outbox): enqueue in the writer's transaction."""

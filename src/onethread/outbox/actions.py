@@ -1,0 +1,124 @@
+"""Queue writes: enqueue inside the caller's transaction; claim, finish and fail in their own."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.db.database import Database
+from onethread.db.types import utcnow
+from onethread.errors import Conflict
+from onethread.outbox.models import Job, JobStatus, WorkerHeartbeat
+
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 3600.0
+
+
+def backoff_delay(attempts: int, *, jitter: float = 0.1) -> float:
+    """Exponential: 2 s, 4 s, 8 s… capped at an hour, with ±10 % jitter against herds."""
+    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    return delay * (1 + random.uniform(-jitter, jitter))
+
+
+def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    workspace_id: int | None,
+    run_at: datetime | None = None,
+    max_attempts: int = 8,
+) -> Job:
+    job = Job(
+        workspace_id=workspace_id,
+        kind=kind,
+        payload=payload,
+        status=JobStatus.QUEUED.value,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_at=run_at or utcnow(),
+        created_at=utcnow(),
+    )
+    session.add(job)
+    return job
+
+
+async def claim(
+    db: Database, worker: str, *, limit: int = 1, lease_seconds: int = 300,
+    kinds: list[str] | None = None,
+) -> list[Job]:
+    """Take due jobs, and running jobs whose lease ran out (their worker died)."""
+    now = utcnow()
+    async with db.session() as session:
+        due = or_(
+            (Job.status == JobStatus.QUEUED.value) & (Job.run_at <= now),
+            (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
+        )
+        query = select(Job).where(due).order_by(Job.run_at, Job.id).limit(limit)
+        if kinds:
+            query = query.where(Job.kind.in_(kinds))
+        if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serializes claimers.
+            query = query.with_for_update(skip_locked=True)
+        jobs = list((await session.scalars(query)).all())
+        for job in jobs:
+            job.status = JobStatus.RUNNING.value
+            job.attempts += 1
+            job.locked_by = worker
+            job.locked_until = now + timedelta(seconds=lease_seconds)
+    return jobs
+
+
+async def complete(db: Database, job: Job) -> bool:
+    """Mark done; False when the lease was lost and another worker owns the job now."""
+    async with db.session() as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.locked_by == job.locked_by,
+                   Job.status == JobStatus.RUNNING.value)
+            .values(status=JobStatus.DONE.value, finished_at=utcnow(), locked_until=None,
+                    last_error=None)
+        )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def fail(db: Database, job: Job, error: str, *, permanent: bool = False) -> str:
+    """Schedule a retry with backoff, or mark the job dead after its last attempt."""
+    dead = permanent or job.attempts >= job.max_attempts
+    values: dict[str, Any] = {"last_error": error[:4000], "locked_until": None}
+    if dead:
+        values |= {"status": JobStatus.DEAD.value, "finished_at": utcnow()}
+    else:
+        run_at = utcnow() + timedelta(seconds=backoff_delay(job.attempts))
+        values |= {"status": JobStatus.QUEUED.value, "run_at": run_at}
+    async with db.session() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.locked_by == job.locked_by,
+                   Job.status == JobStatus.RUNNING.value)
+            .values(**values)
+        )
+    return str(values.get("status"))
+
+
+def retry_dead(job: Job) -> None:
+    """Give a dead job a fresh set of attempts, runnable now."""
+    if job.status != JobStatus.DEAD.value:
+        raise Conflict(f"job {job.id} is {job.status}; only dead jobs can be retried")
+    job.status = JobStatus.QUEUED.value
+    job.attempts = 0
+    job.run_at = utcnow()
+    job.finished_at = None
+    job.locked_by = None
+
+
+async def beat(db: Database, worker: str) -> None:
+    async with db.session() as session:
+        row = await session.get(WorkerHeartbeat, worker)
+        if row is None:
+            session.add(WorkerHeartbeat(name=worker, last_seen=utcnow()))
+        else:
+            row.last_seen = utcnow()

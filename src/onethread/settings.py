@@ -1,0 +1,74 @@
+"""The one place that reads the environment (prefix ``ONETHREAD_``)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONETHREAD_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the embedded database, "
+                           "the generated secret key and stored media live.")
+    database_url: str = Field(default="", description="SQLAlchemy async URL; default: a SQLite "
+                              "file under the data directory.")
+    redis_url: str | None = Field(default=None, description="Redis for realtime and presence "
+                                  "across processes; optional.")
+    secret_key: str | None = Field(default=None, description="Signs sessions and encrypts "
+                                   "inbox secrets; generated and persisted when absent.")
+    public_url: str = Field(default="http://localhost:8000", description="Externally visible "
+                            "base URL, used for webhook URLs and provider signatures.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_days: int = Field(default=14, description="Lifetime of a browser sign-in.")
+    login_attempts: int = Field(default=10, description="Failed sign-ins allowed per account "
+                                "and per address in the login window.")
+    login_window_seconds: int = 300
+    worker_poll_seconds: float = 0.5
+    job_lease_seconds: int = 300
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'onethread.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The configured key, else the one persisted under data_dir, else a new one."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        log.warning(
+            "ONETHREAD_SECRET_KEY is not set: generated one and saved it to %s. "
+            "Set ONETHREAD_SECRET_KEY in production so that every process shares it.",
+            path,
+        )
+        return key
+
+    def public_path_url(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path
+
+
+def get_settings() -> Settings:
+    return Settings()
