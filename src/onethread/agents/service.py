@@ -42,7 +42,7 @@ async def agent_for_token(session: AsyncSession, token: str) -> tuple[Agent, Api
     ).first()
     if row is None:
         return None
-    agent, api_token = row.tuple()
+    agent, api_token = row
     if api_token.expires_at is not None and api_token.expires_at <= utcnow():
         return None
     return agent, api_token
@@ -84,7 +84,7 @@ async def team_member_ids(session: AsyncSession, team_ids: list[int]) -> dict[in
             .where(TeamMember.team_id.in_(team_ids))
             .order_by(TeamMember.agent_id)
         )
-        for team_id, agent_id in rows.tuples():
+        for team_id, agent_id in rows:
             members[team_id].append(agent_id)
     return members
 

@@ -203,7 +203,7 @@ async def previews_of(session: AsyncSession, conversation_ids: list[int]) -> dic
     rows = await session.execute(
         select(Message.conversation_id, Message.text).where(Message.id.in_(latest))
     )
-    return {cid: text[:140] for cid, text in rows.tuples()}
+    return {cid: text[:140] for cid, text in rows}
 
 
 async def contacts_of(session: AsyncSession, contact_ids: list[int]) -> dict[int, Contact]:
@@ -229,7 +229,7 @@ async def timeline(
         query = query.where(Message.private.is_(False))
     if after_id is not None:
         query = query.where(Message.id > after_id)
-    return [(message, channel) for message, channel in (await session.execute(query)).tuples()]
+    return [(message, channel) for message, channel in await session.execute(query)]
 
 
 async def access_message(session: AsyncSession, workspace_id: int, message_id: int) -> Message:

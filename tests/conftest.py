@@ -1,0 +1,91 @@
+"""Every database test runs on SQLite, and again on PostgreSQL when
+ONETHREAD_TEST_POSTGRES_URL is set (``.ci/run`` sets it to the local server)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from onethread.api.context import AppContext
+from onethread.db import migrate
+from onethread.db.database import Database
+from onethread.main import create_app
+from onethread.models import Base
+from onethread.settings import Settings
+
+POSTGRES_URL = os.environ.get("ONETHREAD_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+async def reset_postgres_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated from empty, once per backend and test session."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        assert POSTGRES_URL is not None
+        url = POSTGRES_URL
+        await reset_postgres_schema(url)
+    db = Database(url)
+    await migrate.upgrade(db.engine)
+    await db.dispose()
+    return url
+
+
+async def truncate_all(db: Database) -> None:
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as connection:
+        if db.is_sqlite:
+            for name in tables:
+                await connection.execute(text(f"DELETE FROM {name}"))
+        else:
+            await connection.execute(
+                text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key",
+        public_url="https://onethread.test", login_attempts=5, login_window_seconds=60,
+    )
+
+
+@dataclass
+class Harness:
+    """A running app on a clean database, and an HTTP client speaking to it in-process."""
+
+    app_context: AppContext
+    client: httpx.AsyncClient
+
+    @property
+    def db(self) -> Database:
+        return self.app_context.db
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    app = create_app(settings, auto_migrate=False)
+    async with app.router.lifespan_context(app):
+        context: AppContext = app.state.context
+        await truncate_all(context.db)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Harness(context, client)
