@@ -3,14 +3,18 @@ ONETHREAD_TEST_POSTGRES_URL is set (``.ci/run`` sets it to the local server)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from onethread.api.context import AppContext
@@ -25,28 +29,36 @@ BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-async def reset_postgres_schema(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+@asynccontextmanager
+async def scratch_postgres_database(base_url: str) -> AsyncIterator[str]:
+    """A fresh database next to ``base_url``'s, dropped afterwards: runs never collide."""
+    base = make_url(base_url)
+    name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest,
-                       tmp_path_factory: pytest.TempPathFactory) -> str:
+                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A database migrated from empty, once per backend and test session."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    else:
-        assert POSTGRES_URL is not None
-        url = POSTGRES_URL
-        await reset_postgres_schema(url)
-    db = Database(url)
-    await migrate.upgrade(db.engine)
-    await db.dispose()
-    return url
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        else:
+            assert POSTGRES_URL is not None
+            url = await stack.enter_async_context(scratch_postgres_database(POSTGRES_URL))
+        db = Database(url)
+        await migrate.upgrade(db.engine)
+        await db.dispose()
+        yield url
 
 
 async def truncate_all(db: Database) -> None:

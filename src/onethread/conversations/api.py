@@ -137,8 +137,6 @@ async def reply(conversation_id: int, body: ReplyIn, caller: CurrentCaller,
 async def add_note(conversation_id: int, body: NoteIn, caller: CurrentCaller,
                    session: WriteSession) -> MessageOut:
     conversation = await _writable(session, caller, conversation_id)
-    for agent_id in body.mentions:
-        await access_agent(session, caller.workspace_id, agent_id)
     note = await actions.do_add_note(session, conversation, text=body.text, agent=caller.agent,
                                      mentions=body.mentions)
     await session.commit()

@@ -1,0 +1,1 @@
+"""The demo workspace: a software company with every channel in sandbox mode."""
