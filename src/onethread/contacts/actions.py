@@ -44,8 +44,10 @@ async def do_resolve_sender(
         contact = await find_contact_by_verified(session, workspace_id, phone=phone, email=email)
     created = contact is None
     if contact is None:
+        # An unverified phone or email stays on the identity: it must not attract others.
         contact = Contact(
-            workspace_id=workspace_id, name=sender.display_name, phone=phone, email=email,
+            workspace_id=workspace_id, name=sender.display_name,
+            phone=phone if sender.verified else None, email=email if sender.verified else None,
             attributes={}, created_at=utcnow(), updated_at=utcnow(),
         )
         session.add(contact)

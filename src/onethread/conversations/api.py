@@ -13,7 +13,7 @@ from onethread.api.deps import Context, CurrentCaller, ReadSession, WriteSession
 from onethread.contacts.identity import SenderIdentity
 from onethread.conversations import actions, service
 from onethread.conversations.inbound import InboundMessage
-from onethread.conversations.models import Conversation, Handler, Message, Status
+from onethread.conversations.models import Conversation, Handler, Message, Priority, Status
 from onethread.conversations.schemas import (
     AssignIn,
     ContactBrief,
@@ -46,7 +46,7 @@ async def _outs(session: AsyncSession, conversations: list[Conversation]) -> lis
         ConversationOut(
             id=c.id, contact=ContactBrief(id=c.contact_id, name=contacts[c.contact_id].name),
             status=Status(c.status), handler=Handler(c.handler), assignee_id=c.assignee_id,
-            team_id=c.team_id, priority=c.priority, language=c.language,  # type: ignore[arg-type]
+            team_id=c.team_id, priority=Priority(c.priority), language=c.language,
             topics=[TopicOut(name=t.name, domain=Domain(t.domain)) for t in topics[c.id]],
             last_inbox_id=c.last_inbox_id, last_message_at=c.last_message_at,
             last_inbound_at=c.last_inbound_at, snoozed_until=c.snoozed_until,

@@ -117,7 +117,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidInput("invalid cursor", details={"field": "cursor"}) from exc
 
 
-def _filtered(workspace_id: int, filters: ConversationFilters) -> Select[tuple[Conversation]]:
+def _filtered(workspace_id: int, filters: ConversationFilters) -> Select[Conversation]:
     query = select(Conversation).where(Conversation.workspace_id == workspace_id,
                                        Conversation.merged_into_id.is_(None))
     equal = {

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from onethread.api.deps import CurrentCaller, ReadSession
 from onethread.events.service import events_since, last_event_id
@@ -27,7 +27,8 @@ class EventOut(BaseModel):
 
 class EventPage(BaseModel):
     items: list[EventOut]
-    last_event_id: int
+    last_event_id: int = Field(description="Pass as `after` to get the next page.")
+    head_event_id: int = Field(description="The newest event of the workspace right now.")
 
 
 @router.get("/events", response_model=EventPage)
@@ -43,6 +44,6 @@ async def list_events(
     items = [EventOut(id=e.id, type=e.type, conversation_id=e.conversation_id,
                       contact_id=e.contact_id, message_id=e.message_id, agent_id=e.agent_id,
                       data=e.data, created_at=e.created_at) for e in rows]
-    last = items[-1].id if items else max(after, await last_event_id(session,
-                                                                      caller.workspace_id))
-    return EventPage(items=items, last_event_id=last)
+    head = await last_event_id(session, caller.workspace_id)
+    return EventPage(items=items, last_event_id=items[-1].id if items else after,
+                     head_event_id=head)

@@ -20,8 +20,8 @@ BACKOFF_CAP_SECONDS = 3600.0
 
 def backoff_delay(attempts: int, *, jitter: float = 0.1) -> float:
     """Exponential: 2 s, 4 s, 8 s… capped at an hour, with ±10 % jitter against herds."""
-    delay = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    return delay * (1 + random.uniform(-jitter, jitter))
+    delay: float = min(BACKOFF_BASE_SECONDS * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
+    return delay * (1.0 + random.uniform(-jitter, jitter))
 
 
 def enqueue(

@@ -35,7 +35,7 @@ async def access_job(session: AsyncSession, job_id: int, *, workspace_id: int | 
 
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
-    return {status: count for status, count in rows}
+    return {str(status): int(count) for status, count in rows}
 
 
 async def live_workers(session: AsyncSession, *, within_seconds: int = 30) -> list[str]:
