@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 
 from onethread import __version__
 from onethread.agents import api as agents_api
@@ -88,6 +89,12 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router())
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        # The agents' web app takes this place when it lands; until then, the API docs.
+        return RedirectResponse(f"{API_PREFIX}/docs")
+
     return app
 
 
