@@ -16,6 +16,7 @@ from onethread.agents.schemas import (
     TeamUpdate,
 )
 from onethread.api.deps import AdminCaller, CurrentCaller, ReadSession, WriteSession
+from onethread.db.types import Id
 
 router = APIRouter(tags=["agents"])
 
@@ -38,13 +39,13 @@ async def create_agent(body: AgentCreate, caller: AdminCaller,
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)
-async def get_agent(agent_id: int, caller: CurrentCaller, session: ReadSession) -> AgentOut:
+async def get_agent(agent_id: Id, caller: CurrentCaller, session: ReadSession) -> AgentOut:
     return AgentOut.model_validate(
         await service.access_agent(session, caller.workspace_id, agent_id))
 
 
 @router.patch("/agents/{agent_id}", response_model=AgentOut)
-async def update_agent(agent_id: int, body: AgentUpdate, caller: AdminCaller,
+async def update_agent(agent_id: Id, body: AgentUpdate, caller: AdminCaller,
                        session: WriteSession) -> AgentOut:
     agent = await service.access_agent(session, caller.workspace_id, agent_id)
     await actions.do_update_agent(session, agent, by_agent_id=caller.agent.id, name=body.name,
@@ -78,13 +79,13 @@ async def create_team(body: TeamCreate, caller: AdminCaller, session: WriteSessi
 
 
 @router.get("/teams/{team_id}", response_model=TeamOut)
-async def get_team(team_id: int, caller: CurrentCaller, session: ReadSession) -> TeamOut:
+async def get_team(team_id: Id, caller: CurrentCaller, session: ReadSession) -> TeamOut:
     return await _team_out(session, await service.access_team(session, caller.workspace_id,
                                                               team_id))
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut)
-async def update_team(team_id: int, body: TeamUpdate, caller: AdminCaller,
+async def update_team(team_id: Id, body: TeamUpdate, caller: AdminCaller,
                       session: WriteSession) -> TeamOut:
     team = await service.access_team(session, caller.workspace_id, team_id)
     await actions.do_update_team(session, team, by_agent_id=caller.agent.id, name=body.name,

@@ -20,7 +20,7 @@ from onethread.agents.schemas import (
     TokenOut,
 )
 from onethread.api.deps import SESSION_COOKIE, Context, CurrentCaller, WriteSession
-from onethread.db.types import utcnow
+from onethread.db.types import Id, utcnow
 from onethread.errors import InvalidInput, NotAuthenticated, RateLimited
 
 router = APIRouter(tags=["auth"])
@@ -110,7 +110,7 @@ async def create_token(body: TokenCreate, caller: CurrentCaller,
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_token(token_id: int, caller: CurrentCaller, session: WriteSession) -> None:
+async def revoke_token(token_id: Id, caller: CurrentCaller, session: WriteSession) -> None:
     token = await service.access_token(session, caller.agent, token_id)
     await actions.do_revoke_token(session, token)
     await session.commit()

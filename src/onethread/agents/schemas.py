@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from onethread.agents.models import Availability, Domain, Role
 from onethread.agents.passwords import MIN_PASSWORD_LENGTH
+from onethread.db.types import Id
 
 
 class LoginIn(BaseModel):
@@ -13,7 +14,7 @@ class LoginIn(BaseModel):
 
     email: EmailStr
     password: str = Field(min_length=1, max_length=1000)
-    workspace_id: int | None = Field(
+    workspace_id: Id | None = Field(
         default=None, description="Needed only when the email belongs to several workspaces."
     )
 
@@ -95,7 +96,7 @@ class TeamCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     domain: Domain = Domain.SUPPORT
-    member_ids: list[int] = Field(default_factory=list)
+    member_ids: list[Id] = Field(default_factory=list)
 
 
 class TeamUpdate(BaseModel):
@@ -103,7 +104,7 @@ class TeamUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     domain: Domain | None = None
-    member_ids: list[int] | None = None
+    member_ids: list[Id] | None = None
 
 
 class TeamOut(BaseModel):

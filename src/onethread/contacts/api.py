@@ -19,6 +19,7 @@ from onethread.contacts.schemas import (
     IdentityOut,
     MergeIn,
 )
+from onethread.db.types import Id
 
 router = APIRouter(tags=["contacts"])
 
@@ -36,7 +37,7 @@ async def list_contacts(
     caller: CurrentCaller, session: ReadSession,
     q: Annotated[str | None, Query(max_length=200, description="Name, email, phone or id")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[int | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[Id | None, Query(description="next_cursor of the previous page")] = None,
 ) -> ContactPage:
     contacts = await service.list_contacts(session, caller.workspace_id, q=q, limit=limit + 1,
                                            after_id=cursor)
@@ -55,14 +56,14 @@ async def create_contact(body: ContactCreate, caller: CurrentCaller,
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactDetail)
-async def get_contact(contact_id: int, caller: CurrentCaller,
+async def get_contact(contact_id: Id, caller: CurrentCaller,
                       session: ReadSession) -> ContactDetail:
     return await _detail(session, await service.access_contact(session, caller.workspace_id,
                                                                contact_id))
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactDetail)
-async def update_contact(contact_id: int, body: ContactUpdate, caller: CurrentCaller,
+async def update_contact(contact_id: Id, body: ContactUpdate, caller: CurrentCaller,
                          session: WriteSession) -> ContactDetail:
     contact = await service.access_contact(session, caller.workspace_id, contact_id)
     actions.do_update_contact(session, contact, body.model_dump(exclude_unset=True),
@@ -72,7 +73,7 @@ async def update_contact(contact_id: int, body: ContactUpdate, caller: CurrentCa
 
 
 @router.post("/contacts/{contact_id}/merge", response_model=ContactDetail)
-async def merge_contact(contact_id: int, body: MergeIn, caller: CurrentCaller,
+async def merge_contact(contact_id: Id, body: MergeIn, caller: CurrentCaller,
                         session: WriteSession) -> ContactDetail:
     """Fold ``source_id`` into this contact: identities, conversations and messages move."""
     target = await service.access_contact(session, caller.workspace_id, contact_id)

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from onethread.db.types import Id
+
 
 class IdentityOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -62,7 +64,7 @@ class ContactUpdate(BaseModel):
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source_id: int = Field(description="The contact folded into this one, then retired.")
+    source_id: Id = Field(description="The contact folded into this one, then retired.")
 
 
 class ContactPage(BaseModel):

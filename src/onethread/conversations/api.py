@@ -30,6 +30,7 @@ from onethread.conversations.schemas import (
     TopicOut,
     TransferIn,
 )
+from onethread.db.types import MAX_ID, Id
 from onethread.inboxes.models import IDENTITY_CHANNEL, ChannelKind
 from onethread.inboxes.service import access_inbox
 from onethread.workspaces.service import access_workspace
@@ -66,11 +67,11 @@ def message_out(message: Message, channel: str | None) -> MessageOut:
 async def list_conversations(
     caller: CurrentCaller, session: ReadSession,
     status: Status | None = None, handler: Handler | None = None,
-    assignee: Annotated[str | None, Query(pattern=r"^(me|none|\d+)$",
+    assignee: Annotated[str | None, Query(pattern=r"^(me|none|\d{1,18})$",
                                           description="an agent id, 'me' or 'none'")] = None,
-    team: int | None = None, inbox: int | None = None,
+    team: Id | None = None, inbox: Id | None = None,
     topic: Annotated[str | None, Query(max_length=100)] = None, domain: Domain | None = None,
-    language: Annotated[str | None, Query(max_length=16)] = None, contact: int | None = None,
+    language: Annotated[str | None, Query(max_length=16)] = None, contact: Id | None = None,
     q: Annotated[str | None, Query(max_length=200, description="free text")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -88,7 +89,7 @@ async def list_conversations(
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
-async def get_conversation(conversation_id: int, caller: CurrentCaller,
+async def get_conversation(conversation_id: Id, caller: CurrentCaller,
                            session: ReadSession) -> ConversationOut:
     conversation = await service.access_conversation(session, caller.workspace_id,
                                                      conversation_id)
@@ -97,8 +98,9 @@ async def get_conversation(conversation_id: int, caller: CurrentCaller,
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 async def conversation_timeline(
-    conversation_id: int, caller: CurrentCaller, session: ReadSession,
-    after: Annotated[int | None, Query(description="only messages after this id")] = None,
+    conversation_id: Id, caller: CurrentCaller, session: ReadSession,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID,
+                                       description="only messages after this id")] = None,
 ) -> list[MessageOut]:
     """The thread's messages across every channel, private notes included, oldest first."""
     conversation = await service.access_conversation(session, caller.workspace_id,
@@ -119,7 +121,7 @@ async def _done(session: AsyncSession, conversation: Conversation) -> Conversati
 
 @router.post("/conversations/{conversation_id}/reply", response_model=MessageOut,
              status_code=201)
-async def reply(conversation_id: int, body: ReplyIn, caller: CurrentCaller,
+async def reply(conversation_id: Id, body: ReplyIn, caller: CurrentCaller,
                 session: WriteSession) -> MessageOut:
     conversation = await _writable(session, caller, conversation_id)
     inbox = await access_inbox(session, caller.workspace_id, body.inbox_id) \
@@ -134,9 +136,11 @@ async def reply(conversation_id: int, body: ReplyIn, caller: CurrentCaller,
 
 @router.post("/conversations/{conversation_id}/notes", response_model=MessageOut,
              status_code=201)
-async def add_note(conversation_id: int, body: NoteIn, caller: CurrentCaller,
+async def add_note(conversation_id: Id, body: NoteIn, caller: CurrentCaller,
                    session: WriteSession) -> MessageOut:
     conversation = await _writable(session, caller, conversation_id)
+    for agent_id in body.mentions:
+        await access_agent(session, caller.workspace_id, agent_id)
     note = await actions.do_add_note(session, conversation, text=body.text, agent=caller.agent,
                                      mentions=body.mentions)
     await session.commit()
@@ -144,7 +148,7 @@ async def add_note(conversation_id: int, body: NoteIn, caller: CurrentCaller,
 
 
 @router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut)
-async def assign(conversation_id: int, body: AssignIn, caller: CurrentCaller,
+async def assign(conversation_id: Id, body: AssignIn, caller: CurrentCaller,
                  session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     assignee = await access_agent(session, caller.workspace_id, body.assignee_id) \
@@ -154,7 +158,7 @@ async def assign(conversation_id: int, body: AssignIn, caller: CurrentCaller,
 
 
 @router.post("/conversations/{conversation_id}/transfer", response_model=ConversationOut)
-async def transfer(conversation_id: int, body: TransferIn, caller: CurrentCaller,
+async def transfer(conversation_id: Id, body: TransferIn, caller: CurrentCaller,
                    session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     team = await access_team(session, caller.workspace_id, body.team_id)
@@ -164,7 +168,7 @@ async def transfer(conversation_id: int, body: TransferIn, caller: CurrentCaller
 
 
 @router.post("/conversations/{conversation_id}/handoff", response_model=ConversationOut)
-async def hand_off(conversation_id: int, body: HandoffIn, caller: CurrentCaller,
+async def hand_off(conversation_id: Id, body: HandoffIn, caller: CurrentCaller,
                    session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     team = await access_team(session, caller.workspace_id, body.team_id) \
@@ -175,7 +179,7 @@ async def hand_off(conversation_id: int, body: HandoffIn, caller: CurrentCaller,
 
 
 @router.post("/conversations/{conversation_id}/handback", response_model=ConversationOut)
-async def hand_back(conversation_id: int, caller: CurrentCaller,
+async def hand_back(conversation_id: Id, caller: CurrentCaller,
                     session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     actions.do_hand_back(session, conversation, by=caller.agent)
@@ -183,7 +187,7 @@ async def hand_back(conversation_id: int, caller: CurrentCaller,
 
 
 @router.post("/conversations/{conversation_id}/resolve", response_model=ConversationOut)
-async def resolve(conversation_id: int, caller: CurrentCaller,
+async def resolve(conversation_id: Id, caller: CurrentCaller,
                   session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     actions.do_resolve(session, conversation, by=caller.agent)
@@ -191,7 +195,7 @@ async def resolve(conversation_id: int, caller: CurrentCaller,
 
 
 @router.post("/conversations/{conversation_id}/reopen", response_model=ConversationOut)
-async def reopen(conversation_id: int, caller: CurrentCaller,
+async def reopen(conversation_id: Id, caller: CurrentCaller,
                  session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     await actions.do_reopen(session, conversation, by=caller.agent)
@@ -199,7 +203,7 @@ async def reopen(conversation_id: int, caller: CurrentCaller,
 
 
 @router.post("/conversations/{conversation_id}/snooze", response_model=ConversationOut)
-async def snooze(conversation_id: int, body: SnoozeIn, caller: CurrentCaller,
+async def snooze(conversation_id: Id, body: SnoozeIn, caller: CurrentCaller,
                  session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     actions.do_snooze(session, conversation, until=body.until, by=caller.agent)
@@ -207,7 +211,7 @@ async def snooze(conversation_id: int, body: SnoozeIn, caller: CurrentCaller,
 
 
 @router.post("/conversations/{conversation_id}/priority", response_model=ConversationOut)
-async def set_priority(conversation_id: int, body: PriorityIn, caller: CurrentCaller,
+async def set_priority(conversation_id: Id, body: PriorityIn, caller: CurrentCaller,
                        session: WriteSession) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
     actions.do_set_priority(session, conversation, body.priority, by=caller.agent)
@@ -215,7 +219,7 @@ async def set_priority(conversation_id: int, body: PriorityIn, caller: CurrentCa
 
 
 @router.post("/inboxes/{inbox_id}/inbound", response_model=InboundOut, status_code=201)
-async def record_inbound(inbox_id: int, body: InboundIn, caller: CurrentCaller,
+async def record_inbound(inbox_id: Id, body: InboundIn, caller: CurrentCaller,
                          context: Context) -> InboundOut:
     """Record a message received outside a webhook (imports, custom integrations).
 

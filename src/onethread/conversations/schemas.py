@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from onethread.agents.models import Domain
 from onethread.conversations.models import Handler, Priority, Status
+from onethread.db.types import Id
 
 
 class TopicOut(BaseModel):
@@ -69,7 +70,7 @@ class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=20000)
-    inbox_id: int | None = Field(
+    inbox_id: Id | None = Field(
         default=None, description="Another of the contact's channels; default: their latest."
     )
 
@@ -78,19 +79,19 @@ class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=20000)
-    mentions: list[int] = Field(default_factory=list, description="Agent ids to notify.")
+    mentions: list[Id] = Field(default_factory=list, description="Agent ids to notify.")
 
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    assignee_id: int | None
+    assignee_id: Id | None
 
 
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    team_id: int
+    team_id: Id
     keep_assignee: bool = False
 
 
@@ -98,14 +99,14 @@ class HandoffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=200)
-    team_id: int | None = None
+    team_id: Id | None = None
     summary: str | None = Field(default=None, max_length=20000)
 
 
 class SnoozeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    until: datetime
+    until: AwareDatetime
 
 
 class PriorityIn(BaseModel):

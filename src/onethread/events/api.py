@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from onethread.api.deps import CurrentCaller, ReadSession
+from onethread.db.types import MAX_ID, Id
 from onethread.events.service import events_since, last_event_id
 
 router = APIRouter(tags=["events"])
@@ -34,9 +35,10 @@ class EventPage(BaseModel):
 @router.get("/events", response_model=EventPage)
 async def list_events(
     caller: CurrentCaller, session: ReadSession,
-    after: Annotated[int, Query(ge=0, description="return events with a larger id")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID,
+                                description="return events with a larger id")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    conversation: int | None = None,
+    conversation: Id | None = None,
     type: Annotated[list[str] | None, Query(description="only these event types")] = None,
 ) -> EventPage:
     rows = await events_since(session, caller.workspace_id, after_id=after, limit=limit,

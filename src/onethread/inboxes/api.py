@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from onethread.api.context import AppContext
 from onethread.api.deps import AdminCaller, Context, CurrentCaller, ReadSession, WriteSession
+from onethread.db.types import Id
 from onethread.inboxes import actions, service
 from onethread.inboxes.models import AiMode, ChannelKind, Inbox
 from onethread.inboxes.schemas import InboxCreate, InboxOut, InboxUpdate
@@ -42,13 +43,13 @@ async def create_inbox(body: InboxCreate, caller: AdminCaller, session: WriteSes
 
 
 @router.get("/inboxes/{inbox_id}", response_model=InboxOut)
-async def get_inbox(inbox_id: int, caller: CurrentCaller, session: ReadSession,
+async def get_inbox(inbox_id: Id, caller: CurrentCaller, session: ReadSession,
                     context: Context) -> InboxOut:
     return inbox_out(await service.access_inbox(session, caller.workspace_id, inbox_id), context)
 
 
 @router.patch("/inboxes/{inbox_id}", response_model=InboxOut)
-async def update_inbox(inbox_id: int, body: InboxUpdate, caller: AdminCaller,
+async def update_inbox(inbox_id: Id, body: InboxUpdate, caller: AdminCaller,
                        session: WriteSession, context: Context) -> InboxOut:
     inbox = await service.access_inbox(session, caller.workspace_id, inbox_id)
     actions.do_update_inbox(session, inbox, context.secrets, by_agent_id=caller.agent.id,

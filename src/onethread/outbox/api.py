@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from onethread.api.deps import AdminCaller, ReadSession, WriteSession
+from onethread.db.types import Id
 from onethread.outbox import actions, service
 from onethread.outbox.models import Job, JobStatus
 
@@ -48,7 +49,7 @@ async def list_jobs(
 
 
 @router.post("/jobs/{job_id}/retry", response_model=JobOut)
-async def retry_job(job_id: int, caller: AdminCaller, session: WriteSession) -> JobOut:
+async def retry_job(job_id: Id, caller: AdminCaller, session: WriteSession) -> JobOut:
     job = await service.access_job(session, job_id, workspace_id=caller.workspace_id)
     actions.retry_dead(job)
     await session.commit()
