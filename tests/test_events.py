@@ -92,14 +92,18 @@ async def test_reply_by_a_human_takes_the_thread_from_the_assistant(harness: Har
 async def test_events_reach_the_bus_after_commit_and_never_on_rollback(harness: Harness) -> None:
     admin = await workspace(harness)
     subscription = harness.app_context.bus.subscribe()
+
+    async def aborted_unit_of_work() -> None:
+        async with harness.db.session() as session:
+            append_event(session, admin.workspace_id, EventType.CONTACT_UPDATED,
+                         data={"changed": ["name"]})
+            await session.flush()
+            assert subscription.queue.empty()  # flushed, not committed: not published
+            raise RuntimeError("abort the unit of work")
+
     try:
         with pytest.raises(RuntimeError):
-            async with harness.db.session() as session:
-                append_event(session, admin.workspace_id, EventType.CONTACT_UPDATED,
-                             data={"changed": ["name"]})
-                await session.flush()
-                assert subscription.queue.empty()  # flushed, not committed: not published
-                raise RuntimeError("abort the unit of work")
+            await aborted_unit_of_work()
         assert subscription.queue.empty()
         async with harness.db.session() as session:
             row = append_event(session, admin.workspace_id, EventType.CONTACT_UPDATED,
@@ -140,7 +144,8 @@ async def test_failed_action_leaves_no_event(harness: Harness) -> None:
     assert await _types_after(admin, before) == []
     async with harness.db.read_session() as session:
         conversation = await session.get(Conversation, first["conversation_id"])
-        assert conversation is not None and conversation.status == "open"
+        assert conversation is not None
+        assert conversation.status == "open"
 
 
 def test_every_event_type_is_in_the_catalogue() -> None:

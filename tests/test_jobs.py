@@ -201,4 +201,5 @@ async def test_a_snoozed_thread_wakes_when_its_time_comes(
     assert events["items"][0]["data"] == {"from": "snoozed", "by": "timer"}
     async with harness.db.read_session() as session:
         conversation = await session.scalar(select(Conversation))
-        assert conversation is not None and conversation.status == "open"
+        assert conversation is not None
+        assert conversation.status == "open"
