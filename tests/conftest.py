@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -84,6 +85,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 class Harness:
     """A running app on a clean database, and an HTTP client speaking to it in-process."""
 
+    app: FastAPI
     app_context: AppContext
     client: httpx.AsyncClient
 
@@ -100,4 +102,4 @@ async def harness(settings: Settings) -> AsyncIterator[Harness]:
         await truncate_all(context.db)
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Harness(context, client)
+            yield Harness(app, context, client)

@@ -64,10 +64,8 @@ async def client_at(
     raise_app_exceptions: bool = True,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Another client of the same running app: its own address, cookie jar and scheme."""
-    transport = harness.client._transport
-    assert isinstance(transport, httpx.ASGITransport)
     other = httpx.ASGITransport(
-        app=transport.app, client=(address, 5000), raise_app_exceptions=raise_app_exceptions
+        app=harness.app, client=(address, 5000), raise_app_exceptions=raise_app_exceptions
     )
     async with httpx.AsyncClient(transport=other, base_url=base_url) as client:
         yield client
