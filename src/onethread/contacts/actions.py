@@ -29,13 +29,12 @@ async def do_resolve_sender(
     session: AsyncSession, workspace_id: int, sender: SenderIdentity
 ) -> ResolvedSender:
     """The contact behind a channel identity, linking by verified phone/email, else new."""
-    identity = await find_identity(session, workspace_id, sender.channel, sender.external_id)
-    if identity is not None:
-        contact = await session.get(Contact, identity.contact_id)
-        assert contact is not None
+    known = await find_identity(session, workspace_id, sender.channel, sender.external_id)
+    if known is not None:
+        identity, owner = known
         if sender.display_name and not identity.display_name:
             identity.display_name = sender.display_name
-        return ResolvedSender(contact, identity, contact_created=False)
+        return ResolvedSender(owner, identity, contact_created=False)
 
     phone = normalize_phone(sender.phone)
     email = normalize_email(sender.email)

@@ -32,7 +32,12 @@ class ContactIdentity(IdMixin, TimestampMixin, WorkspaceScoped, Base):
     """How a contact is known on one channel: a phone on WhatsApp, a PSID on Messenger…"""
 
     __tablename__ = "contact_identities"
-    __table_args__ = (UniqueConstraint("workspace_id", "channel", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel", "external_id"),
+        # Linking a new sender looks verified identities up by phone and by email.
+        Index("ix_contact_identities_workspace_id_phone", "workspace_id", "phone"),
+        Index("ix_contact_identities_workspace_id_email", "workspace_id", "email"),
+    )
 
     contact_id: Mapped[int] = mapped_column(
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True

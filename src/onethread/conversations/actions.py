@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.agents.models import Agent, Team
-from onethread.contacts.actions import do_resolve_sender
+from onethread.contacts.actions import ResolvedSender, do_resolve_sender
 from onethread.contacts.models import Contact
 from onethread.conversations.inbound import InboundMessage, ThreadOutcome
 from onethread.conversations.models import (
@@ -87,7 +87,7 @@ async def do_record_inbound(
 
     sender = await do_resolve_sender(session, workspace.id, inbound.sender)
     now = utcnow()
-    conversation, outcome = await _thread_for(session, workspace, sender.contact, now)
+    conversation, outcome = await _thread_for(session, workspace, inbox, sender, now)
     message = Message(
         workspace_id=workspace.id, conversation_id=conversation.id, inbox_id=inbox.id,
         direction=Direction.INBOUND.value, sender_kind=SenderKind.CONTACT.value,
@@ -117,20 +117,25 @@ async def do_record_inbound(
 
 
 async def _thread_for(
-    session: AsyncSession, workspace: Workspace, contact: Contact, now: datetime
+    session: AsyncSession, workspace: Workspace, inbox: Inbox, sender: ResolvedSender,
+    now: datetime,
 ) -> tuple[Conversation, ThreadOutcome]:
-    current = await open_conversation_of(session, contact.id)
-    if current is not None:
-        return current, "joined"
-    window = timedelta(hours=settings_of(workspace).reopen_window_hours)
-    last = await latest_resolved_conversation(session, contact.id)
-    if last is not None and last.resolved_at is not None and now - last.resolved_at <= window:
-        _reopen(session, last, agent_id=None, by="message")
-        return last, "reopened"
+    contact = sender.contact
+    last = None
+    if not sender.contact_created:  # a contact created in this unit of work has no thread yet
+        current = await open_conversation_of(session, contact.id)
+        if current is not None:
+            return current, "joined"
+        window = timedelta(hours=settings_of(workspace).reopen_window_hours)
+        last = await latest_resolved_conversation(session, contact.id)
+        if last is not None and last.resolved_at is not None and now - last.resolved_at <= window:
+            _reopen(session, last, agent_id=None, by="message")
+            return last, "reopened"
     conversation = Conversation(
         workspace_id=workspace.id, contact_id=contact.id, status=Status.OPEN.value,
         handler=Handler.AI.value, priority=Priority.NORMAL.value, language=contact.language,
-        last_message_at=now, created_at=now, ai_turns=0,
+        last_message_at=now, last_inbound_at=now, last_inbox_id=inbox.id, created_at=now,
+        ai_turns=0,
     )
     session.add(conversation)
     await session.flush()

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.contacts.models import Contact, ContactIdentity
@@ -162,10 +162,11 @@ async def list_conversations(
     query = _filtered(workspace_id, filters)
     if cursor:
         stamp, ident = decode_cursor(cursor)
-        query = query.where(or_(
-            Conversation.last_message_at < stamp,
-            and_(Conversation.last_message_at == stamp, Conversation.id < ident),
-        ))
+        # The bare "<=" lets the list index seek to the cursor; the OR settles ties.
+        query = query.where(
+            Conversation.last_message_at <= stamp,
+            or_(Conversation.last_message_at < stamp, Conversation.id < ident),
+        )
     query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
     rows = list((await session.scalars(query.limit(limit + 1))).all())
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None

@@ -59,7 +59,11 @@ class Database:
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
+            # One writer connection: SQLite admits one writer at a time anyway, and queueing
+            # here hands over at once where busy_timeout polls with sleeps of up to 100 ms.
+            self.engine = create_async_engine(
+                url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=10
+            )
             _prepare_sqlite(self.engine, immediate=True)
             self.read_engine = create_async_engine(url, echo=echo, pool_size=4, max_overflow=8)
             _prepare_sqlite(self.read_engine, immediate=False)
