@@ -47,8 +47,9 @@ async def scratch_postgres_database(base_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(request: pytest.FixtureRequest,
-                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
     """A database migrated from empty, once per backend and test session."""
     async with contextlib.AsyncExitStack() as stack:
         if request.param == "sqlite":
@@ -69,15 +70,18 @@ async def truncate_all(db: Database) -> None:
             for name in tables:
                 await connection.execute(text(f"DELETE FROM {name}"))
         else:
-            await connection.execute(
-                text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key",
-        public_url="https://onethread.test", login_attempts=5, login_window_seconds=60,
+        database_url=database_url,
+        data_dir=tmp_path,
+        secret_key="test-secret-key",
+        public_url="https://onethread.test",
+        login_attempts=5,
+        login_window_seconds=60,
     )
 
 

@@ -29,8 +29,9 @@ class Api:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(method, "/api/v1" + path, headers=self._headers(),
-                                         **kwargs)
+        return await self.client.request(
+            method, "/api/v1" + path, headers=self._headers(), **kwargs
+        )
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", path, **kwargs)
@@ -55,8 +56,9 @@ async def workspace(harness: Harness, name: str | None = None) -> Api:
     number = next(_counter)
     email = f"admin{number}@example.com"
     async with harness.db.session() as session:
-        created = await do_create_workspace(session, name=name or f"Workspace {number}",
-                                            admin_email=email, admin_password=PASSWORD)
+        created = await do_create_workspace(
+            session, name=name or f"Workspace {number}", admin_email=email, admin_password=PASSWORD
+        )
     return Api(harness.client, created.token, created.workspace.id, created.admin.id, email)
 
 
@@ -64,38 +66,78 @@ async def agent(admin: Api, role: str = "agent") -> Api:
     """A second agent in the admin's workspace, signed in through the API."""
     number = next(_counter)
     email = f"agent{number}@example.com"
-    created = await admin.ok("POST", "/agents", 201, json={
-        "email": email, "name": f"Agent {number}", "role": role, "password": PASSWORD})
-    token = (await admin.ok("POST", "/auth/login", json={"email": email,
-                                                          "password": PASSWORD}))["token"]
+    created = await admin.ok(
+        "POST",
+        "/agents",
+        201,
+        json={"email": email, "name": f"Agent {number}", "role": role, "password": PASSWORD},
+    )
+    token = (await admin.ok("POST", "/auth/login", json={"email": email, "password": PASSWORD}))[
+        "token"
+    ]
     return Api(admin.client, token, admin.workspace_id, created["id"], email)
 
 
 SANDBOX_CONFIGS: dict[str, dict[str, Any]] = {
-    "whatsapp": {"phone_number_id": "1234567890", "access_token": "EAAtest",
-                 "app_secret": "app-secret", "verify_token": "verify-me", "sandbox": True},
-    "instagram": {"account_id": "17841400000000", "access_token": "EAAtest",
-                  "app_secret": "app-secret", "sandbox": True},
-    "messenger": {"page_id": "1000000000", "access_token": "EAAtest",
-                  "app_secret": "app-secret", "sandbox": True},
-    "twilio_sms": {"account_sid": "AC" + "0" * 32, "auth_token": "twilio-token",
-                   "sender": "+15550001111", "sandbox": True},
-    "twilio_whatsapp": {"account_sid": "AC" + "0" * 32, "auth_token": "twilio-token",
-                        "sender": "+15550001111", "sandbox": True},
-    "twilio_voice": {"account_sid": "AC" + "0" * 32, "auth_token": "twilio-token",
-                     "sender": "+15550001111", "sandbox": True},
-    "webchat": {"allowed_origins": ["https://shop.example.com"], "identity_secret": "s3cret",
-                "sandbox": True},
+    "whatsapp": {
+        "phone_number_id": "1234567890",
+        "access_token": "EAAtest",
+        "app_secret": "app-secret",
+        "verify_token": "verify-me",
+        "sandbox": True,
+    },
+    "instagram": {
+        "account_id": "17841400000000",
+        "access_token": "EAAtest",
+        "app_secret": "app-secret",
+        "sandbox": True,
+    },
+    "messenger": {
+        "page_id": "1000000000",
+        "access_token": "EAAtest",
+        "app_secret": "app-secret",
+        "sandbox": True,
+    },
+    "twilio_sms": {
+        "account_sid": "AC" + "0" * 32,
+        "auth_token": "twilio-token",
+        "sender": "+15550001111",
+        "sandbox": True,
+    },
+    "twilio_whatsapp": {
+        "account_sid": "AC" + "0" * 32,
+        "auth_token": "twilio-token",
+        "sender": "+15550001111",
+        "sandbox": True,
+    },
+    "twilio_voice": {
+        "account_sid": "AC" + "0" * 32,
+        "auth_token": "twilio-token",
+        "sender": "+15550001111",
+        "sandbox": True,
+    },
+    "webchat": {
+        "allowed_origins": ["https://shop.example.com"],
+        "identity_secret": "s3cret",
+        "sandbox": True,
+    },
 }
 
 
 async def inbox(admin: Api, channel: str = "whatsapp", **config: Any) -> dict[str, Any]:
-    body = {"channel": channel, "name": f"{channel} inbox",
-            "config": {**SANDBOX_CONFIGS[channel], **config}}
+    body = {
+        "channel": channel,
+        "name": f"{channel} inbox",
+        "config": {**SANDBOX_CONFIGS[channel], **config},
+    }
     created: dict[str, Any] = await admin.ok("POST", "/inboxes", 201, json=body)
     return created
 
 
 async def inbound(api: Api, inbox_id: int, sender_id: str, text: str, **extra: Any) -> Any:
-    return await api.ok("POST", f"/inboxes/{inbox_id}/inbound", 201,
-                        json={"sender_id": sender_id, "text": text, **extra})
+    return await api.ok(
+        "POST",
+        f"/inboxes/{inbox_id}/inbound",
+        201,
+        json={"sender_id": sender_id, "text": text, **extra},
+    )

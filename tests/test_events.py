@@ -31,45 +31,80 @@ async def test_each_action_appends_its_event(harness: Harness) -> None:
     whatsapp = await inbox(admin, "whatsapp")
     team = await admin.ok("POST", "/teams", 201, json={"name": "Billing", "domain": "service"})
 
-    async def expect(types: list[str], method: str, path: str, status: int = 200,
-                     **kwargs: Any) -> Any:
+    async def expect(
+        types: list[str], method: str, path: str, status: int = 200, **kwargs: Any
+    ) -> Any:
         before = await _last_id(admin)
         body = await admin.ok(method, path, status, **kwargs)
         assert await _types_after(admin, before) == types, path
         return body
 
     first = await expect(
-        ["contact.created", "contact.identity_linked", "conversation.created",
-         "message.received"],
-        "POST", f"/inboxes/{whatsapp['id']}/inbound", 201,
-        json={"sender_id": "15550009999", "text": "hello"})
+        ["contact.created", "contact.identity_linked", "conversation.created", "message.received"],
+        "POST",
+        f"/inboxes/{whatsapp['id']}/inbound",
+        201,
+        json={"sender_id": "15550009999", "text": "hello"},
+    )
     conversation = f"/conversations/{first['conversation_id']}"
-    await expect(["note.added"], "POST", f"{conversation}/notes", 201,
-                 json={"text": "@teammate look", "mentions": [teammate.agent_id]})
-    await expect(["conversation.transferred"], "POST", f"{conversation}/transfer",
-                 json={"team_id": team["id"]})
-    await expect(["handoff.requested", "note.added"], "POST", f"{conversation}/handoff",
-                 json={"reason": "customer_requested_human", "summary": "wants a person"})
-    await expect(["conversation.assigned"], "POST", f"{conversation}/assign",
-                 json={"assignee_id": teammate.agent_id})
-    await expect(["message.created"], "POST", f"{conversation}/reply", 201,
-                 json={"text": "Hi, I'm here"})
-    await expect(["conversation.priority_changed"], "POST", f"{conversation}/priority",
-                 json={"priority": "urgent"})
+    await expect(
+        ["note.added"],
+        "POST",
+        f"{conversation}/notes",
+        201,
+        json={"text": "@teammate look", "mentions": [teammate.agent_id]},
+    )
+    await expect(
+        ["conversation.transferred"],
+        "POST",
+        f"{conversation}/transfer",
+        json={"team_id": team["id"]},
+    )
+    await expect(
+        ["handoff.requested", "note.added"],
+        "POST",
+        f"{conversation}/handoff",
+        json={"reason": "customer_requested_human", "summary": "wants a person"},
+    )
+    await expect(
+        ["conversation.assigned"],
+        "POST",
+        f"{conversation}/assign",
+        json={"assignee_id": teammate.agent_id},
+    )
+    await expect(
+        ["message.created"], "POST", f"{conversation}/reply", 201, json={"text": "Hi, I'm here"}
+    )
+    await expect(
+        ["conversation.priority_changed"],
+        "POST",
+        f"{conversation}/priority",
+        json={"priority": "urgent"},
+    )
     await expect(["conversation.handed_back"], "POST", f"{conversation}/handback")
     until = (utcnow() + timedelta(hours=2)).isoformat()
     await expect(["conversation.snoozed"], "POST", f"{conversation}/snooze", json={"until": until})
     await expect(["conversation.resolved"], "POST", f"{conversation}/resolve")
     await expect(["conversation.reopened"], "POST", f"{conversation}/reopen")
     other = await inbound(admin, whatsapp["id"], "15550008888", "second person")
-    await expect(["contact.merged"], "POST", f"/contacts/{first['contact_id']}/merge",
-                 json={"source_id": other["contact_id"]})
-    await expect(["contact.updated"], "PATCH", f"/contacts/{first['contact_id']}",
-                 json={"attributes": {"plan": "Business"}})
-    await expect(["inbox.updated"], "PATCH", f"/inboxes/{whatsapp['id']}",
-                 json={"ai_mode": "assist"})
-    await expect(["agent.updated"], "PATCH", f"/agents/{teammate.agent_id}",
-                 json={"name": "Renamed"})
+    await expect(
+        ["contact.merged"],
+        "POST",
+        f"/contacts/{first['contact_id']}/merge",
+        json={"source_id": other["contact_id"]},
+    )
+    await expect(
+        ["contact.updated"],
+        "PATCH",
+        f"/contacts/{first['contact_id']}",
+        json={"attributes": {"plan": "Business"}},
+    )
+    await expect(
+        ["inbox.updated"], "PATCH", f"/inboxes/{whatsapp['id']}", json={"ai_mode": "assist"}
+    )
+    await expect(
+        ["agent.updated"], "PATCH", f"/agents/{teammate.agent_id}", json={"name": "Renamed"}
+    )
     await expect(["team.updated"], "PATCH", f"/teams/{team['id']}", json={"name": "Billing 2"})
     await expect(["workspace.updated"], "PATCH", "/workspace", json={"name": "Renamed Inc"})
 
@@ -79,11 +114,18 @@ async def test_reply_by_a_human_takes_the_thread_from_the_assistant(harness: Har
     whatsapp = await inbox(admin, "whatsapp")
     first = await inbound(admin, whatsapp["id"], "15550007777", "hello")
     before = await _last_id(admin)
-    await admin.ok("POST", f"/conversations/{first['conversation_id']}/reply", 201,
-                   json={"text": "A human here"})
+    await admin.ok(
+        "POST",
+        f"/conversations/{first['conversation_id']}/reply",
+        201,
+        json={"text": "A human here"},
+    )
     events = (await admin.ok("GET", "/events", params={"after": before}))["items"]
-    assert [e["type"] for e in events] == ["handoff.requested", "conversation.assigned",
-                                           "message.created"]
+    assert [e["type"] for e in events] == [
+        "handoff.requested",
+        "conversation.assigned",
+        "message.created",
+    ]
     assert events[0]["data"]["reason"] == "agent_replied"
     conversation = await admin.ok("GET", f"/conversations/{first['conversation_id']}")
     assert (conversation["handler"], conversation["assignee_id"]) == ("human", admin.agent_id)
@@ -95,8 +137,9 @@ async def test_events_reach_the_bus_after_commit_and_never_on_rollback(harness: 
 
     async def aborted_unit_of_work() -> None:
         async with harness.db.session() as session:
-            append_event(session, admin.workspace_id, EventType.CONTACT_UPDATED,
-                         data={"changed": ["name"]})
+            append_event(
+                session, admin.workspace_id, EventType.CONTACT_UPDATED, data={"changed": ["name"]}
+            )
             await session.flush()
             assert subscription.queue.empty()  # flushed, not committed: not published
             raise RuntimeError("abort the unit of work")
@@ -106,8 +149,9 @@ async def test_events_reach_the_bus_after_commit_and_never_on_rollback(harness: 
             await aborted_unit_of_work()
         assert subscription.queue.empty()
         async with harness.db.session() as session:
-            row = append_event(session, admin.workspace_id, EventType.CONTACT_UPDATED,
-                               data={"changed": ["email"]})
+            row = append_event(
+                session, admin.workspace_id, EventType.CONTACT_UPDATED, data={"changed": ["email"]}
+            )
         published = await asyncio.wait_for(subscription.queue.get(), timeout=2)
         assert published["id"] == row.id
         assert published["data"] == {"changed": ["email"]}

@@ -40,21 +40,27 @@ async def test_readyz_is_ready_with_the_in_process_worker(settings: Settings) ->
     assert response.json()["checks"]["worker"]["live"] >= 1
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                            tmp_path: Path) -> None:
+def test_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("ONETHREAD_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ONETHREAD_PUBLIC_URL", "https://support.example.com")
     monkeypatch.setenv("ONETHREAD_PORT", "9000")
     settings = Settings()
-    assert settings.resolved_database_url == \
-        f"sqlite+aiosqlite:///{(tmp_path / 'onethread.db').resolve()}"
+    assert (
+        settings.resolved_database_url
+        == f"sqlite+aiosqlite:///{(tmp_path / 'onethread.db').resolve()}"
+    )
     assert settings.port == 9000
-    assert settings.public_path_url("/webhooks/whatsapp/3") == \
-        "https://support.example.com/webhooks/whatsapp/3"
+    assert (
+        settings.public_path_url("/webhooks/whatsapp/3")
+        == "https://support.example.com/webhooks/whatsapp/3"
+    )
 
 
 def test_a_missing_secret_key_is_generated_once_and_kept(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING):
         first = Settings(data_dir=tmp_path, secret_key=None).effective_secret_key

@@ -25,15 +25,21 @@ from tests.factories import inbound, inbox, workspace
 @pytest.fixture
 async def job_context(harness: Harness) -> AsyncIterator[JobContext]:
     async with httpx.AsyncClient() as http:
-        yield JobContext(settings=harness.app_context.settings, db=harness.db,
-                         secrets=harness.app_context.secrets, http=http)
+        yield JobContext(
+            settings=harness.app_context.settings,
+            db=harness.db,
+            secrets=harness.app_context.secrets,
+            http=http,
+        )
 
 
-async def _enqueue(harness: Harness, kind: str, max_attempts: int = 8,
-                   workspace_id: int | None = None) -> int:
+async def _enqueue(
+    harness: Harness, kind: str, max_attempts: int = 8, workspace_id: int | None = None
+) -> int:
     async with harness.db.session() as session:
-        job = queue.enqueue(session, kind, {"n": 1}, workspace_id=workspace_id,
-                            max_attempts=max_attempts)
+        job = queue.enqueue(
+            session, kind, {"n": 1}, workspace_id=workspace_id, max_attempts=max_attempts
+        )
         await session.flush()
         return job.id
 
@@ -57,8 +63,9 @@ def test_backoff_grows_exponentially_and_is_capped() -> None:
     assert all(1.8 <= queue.backoff_delay(1) <= 2.2 for _ in range(50))
 
 
-async def test_failures_retry_with_backoff_then_succeed(harness: Harness,
-                                                        job_context: JobContext) -> None:
+async def test_failures_retry_with_backoff_then_succeed(
+    harness: Harness, job_context: JobContext
+) -> None:
     calls: list[int] = []
 
     async def flaky(_context: JobContext, _payload: dict[str, Any]) -> None:
@@ -85,7 +92,8 @@ async def test_failures_retry_with_backoff_then_succeed(harness: Harness,
 
 
 async def test_the_last_attempt_leaves_a_dead_job_that_admins_see_and_retry(
-    harness: Harness, job_context: JobContext,
+    harness: Harness,
+    job_context: JobContext,
 ) -> None:
     admin = await workspace(harness)
 
@@ -93,14 +101,14 @@ async def test_the_last_attempt_leaves_a_dead_job_that_admins_see_and_retry(
         raise TimeoutError("provider timed out")
 
     worker = Worker(job_context, handlers={"test.broken": broken})
-    job_id = await _enqueue(harness, "test.broken", max_attempts=2,
-                            workspace_id=admin.workspace_id)
+    job_id = await _enqueue(harness, "test.broken", max_attempts=2, workspace_id=admin.workspace_id)
     await worker.run_once()
     await _make_due(harness, job_id)
     await worker.run_once()
     dead = await admin.ok("GET", "/jobs", params={"status": "dead"})
     assert [(j["id"], j["attempts"], j["last_error"]) for j in dead] == [
-        (job_id, 2, "TimeoutError: provider timed out")]
+        (job_id, 2, "TimeoutError: provider timed out")
+    ]
     retried = await admin.ok("POST", f"/jobs/{job_id}/retry")
     assert (retried["status"], retried["attempts"]) == ("queued", 0)
     again = await admin.post(f"/jobs/{job_id}/retry")
@@ -109,7 +117,8 @@ async def test_the_last_attempt_leaves_a_dead_job_that_admins_see_and_retry(
 
 
 async def test_permanent_failures_and_unknown_kinds_die_at_once(
-    harness: Harness, job_context: JobContext,
+    harness: Harness,
+    job_context: JobContext,
 ) -> None:
     async def refuses(_context: JobContext, _payload: dict[str, Any]) -> None:
         raise PermanentFailure("recipient is not on WhatsApp")
@@ -118,8 +127,10 @@ async def test_permanent_failures_and_unknown_kinds_die_at_once(
     refused = await _enqueue(harness, "test.refuses")
     unknown = await _enqueue(harness, "test.nobody-handles-this")
     await worker.run_once()
-    assert ((await _job(harness, refused)).status,
-            (await _job(harness, refused)).last_error) == ("dead", "recipient is not on WhatsApp")
+    assert ((await _job(harness, refused)).status, (await _job(harness, refused)).last_error) == (
+        "dead",
+        "recipient is not on WhatsApp",
+    )
     assert (await _job(harness, unknown)).status == "dead"
     assert "no handler" in ((await _job(harness, unknown)).last_error or "")
 
@@ -141,15 +152,15 @@ async def test_concurrent_claimers_never_take_the_same_job(harness: Harness) -> 
     async with harness.db.session() as session:
         for _ in range(40):
             queue.enqueue(session, "test.concurrent", {}, workspace_id=None)
-    batches = await asyncio.gather(*(queue.claim(harness.db, f"w{n}", limit=7)
-                                     for n in range(8)))
+    batches = await asyncio.gather(*(queue.claim(harness.db, f"w{n}", limit=7) for n in range(8)))
     claimed = [job.id for batch in batches for job in batch]
     assert len(claimed) == 40
     assert len(set(claimed)) == 40
 
 
 async def test_sandbox_delivery_and_a_visible_failure_without_an_adapter(
-    harness: Harness, job_context: JobContext,
+    harness: Harness,
+    job_context: JobContext,
 ) -> None:
     admin = await workspace(harness)
     sandbox = await inbox(admin, "whatsapp")
@@ -157,19 +168,26 @@ async def test_sandbox_delivery_and_a_visible_failure_without_an_adapter(
     first = await inbound(admin, sandbox["id"], "15550005555", "hello")
     await inbound(admin, live["id"], "psid-1", "hi on messenger")
     # the same person? No: different identities, so two conversations; reply on each.
-    reply = await admin.ok("POST", f"/conversations/{first['conversation_id']}/reply", 201,
-                           json={"text": "sandboxed answer"})
+    reply = await admin.ok(
+        "POST",
+        f"/conversations/{first['conversation_id']}/reply",
+        201,
+        json={"text": "sandboxed answer"},
+    )
     assert reply["delivery_status"] == "queued"
     conversations = await admin.ok("GET", "/conversations", params={"inbox": live["id"]})
-    failing = await admin.ok("POST", f"/conversations/{conversations['items'][0]['id']}/reply",
-                             201, json={"text": "goes nowhere"})
+    failing = await admin.ok(
+        "POST",
+        f"/conversations/{conversations['items'][0]['id']}/reply",
+        201,
+        json={"text": "goes nowhere"},
+    )
     worker = Worker(job_context)
     while await worker.run_once():
         pass
     sent = await admin.ok("GET", f"/conversations/{first['conversation_id']}/messages")
     assert [m["delivery_status"] for m in sent if m["id"] == reply["id"]] == ["delivered"]
-    failed = await admin.ok(
-        "GET", f"/conversations/{conversations['items'][0]['id']}/messages")
+    failed = await admin.ok("GET", f"/conversations/{conversations['items'][0]['id']}/messages")
     [row] = [m for m in failed if m["id"] == failing["id"]]
     assert row["delivery_status"] == "failed"
     assert row["delivery_error_code"] == "no_adapter"
@@ -177,22 +195,28 @@ async def test_sandbox_delivery_and_a_visible_failure_without_an_adapter(
 
 
 async def test_a_snoozed_thread_wakes_when_its_time_comes(
-    harness: Harness, job_context: JobContext,
+    harness: Harness,
+    job_context: JobContext,
 ) -> None:
     admin = await workspace(harness)
     whatsapp = await inbox(admin, "whatsapp")
     first = await inbound(admin, whatsapp["id"], "15550004444", "hello")
     until = utcnow() + timedelta(hours=1)
-    await admin.ok("POST", f"/conversations/{first['conversation_id']}/snooze",
-                   json={"until": until.isoformat()})
+    await admin.ok(
+        "POST",
+        f"/conversations/{first['conversation_id']}/snooze",
+        json={"until": until.isoformat()},
+    )
     worker = Worker(job_context)
     while await worker.run_once():
         pass
-    assert (await admin.ok("GET", f"/conversations/{first['conversation_id']}"))["status"] \
-        == "snoozed"
+    assert (await admin.ok("GET", f"/conversations/{first['conversation_id']}"))[
+        "status"
+    ] == "snoozed"
     async with harness.db.session() as session:  # let the hour pass
-        await session.execute(update(Job).where(Job.kind == "conversation.wake")
-                              .values(run_at=utcnow()))
+        await session.execute(
+            update(Job).where(Job.kind == "conversation.wake").values(run_at=utcnow())
+        )
     while await worker.run_once():
         pass
     woken = await admin.ok("GET", f"/conversations/{first['conversation_id']}")

@@ -34,8 +34,7 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 
 async def _tables(db: Database) -> set[str]:
     async with db.engine.connect() as connection:
-        names: list[str] = await connection.run_sync(
-            lambda sync: inspect(sync).get_table_names())
+        names: list[str] = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
     return set(names) - {"alembic_version"}
 
 

@@ -16,10 +16,24 @@ async def test_a_message_on_a_second_channel_joins_the_open_thread(harness: Harn
     admin = await workspace(harness)
     whatsapp = await inbox(admin, "whatsapp")
     sms = await inbox(admin, "twilio_sms")
-    first = await inbound(admin, whatsapp["id"], "15551234567", "Hi, my invoice is wrong",
-                          sender_phone="+1 555 123 4567", verified=True, external_id="wamid.1")
-    second = await inbound(admin, sms["id"], "+15551234567", "Also sent you an SMS",
-                           sender_phone="+15551234567", verified=True, external_id="SM1")
+    first = await inbound(
+        admin,
+        whatsapp["id"],
+        "15551234567",
+        "Hi, my invoice is wrong",
+        sender_phone="+1 555 123 4567",
+        verified=True,
+        external_id="wamid.1",
+    )
+    second = await inbound(
+        admin,
+        sms["id"],
+        "+15551234567",
+        "Also sent you an SMS",
+        sender_phone="+15551234567",
+        verified=True,
+        external_id="SM1",
+    )
 
     assert first["outcome"] == "created"
     assert second["outcome"] == "joined"
@@ -27,7 +41,9 @@ async def test_a_message_on_a_second_channel_joins_the_open_thread(harness: Harn
     assert second["conversation_id"] == first["conversation_id"]
     timeline = await admin.ok("GET", f"/conversations/{first['conversation_id']}/messages")
     assert [(m["channel"], m["text"]) for m in timeline] == [
-        ("whatsapp", "Hi, my invoice is wrong"), ("twilio_sms", "Also sent you an SMS")]
+        ("whatsapp", "Hi, my invoice is wrong"),
+        ("twilio_sms", "Also sent you an SMS"),
+    ]
     contact = await admin.ok("GET", f"/contacts/{first['contact_id']}")
     assert {i["channel"] for i in contact["identities"]} == {"whatsapp", "sms"}
 
@@ -36,10 +52,12 @@ async def test_unverified_identities_do_not_link_contacts(harness: Harness) -> N
     admin = await workspace(harness)
     whatsapp = await inbox(admin, "whatsapp")
     sms = await inbox(admin, "twilio_sms")
-    first = await inbound(admin, whatsapp["id"], "15551234567", "hello",
-                          sender_phone="15551234567", verified=True)
-    second = await inbound(admin, sms["id"], "+15551234567", "hello again",
-                           sender_phone="+15551234567")
+    first = await inbound(
+        admin, whatsapp["id"], "15551234567", "hello", sender_phone="15551234567", verified=True
+    )
+    second = await inbound(
+        admin, sms["id"], "+15551234567", "hello again", sender_phone="+15551234567"
+    )
     assert second["contact_id"] != first["contact_id"]
 
 
@@ -54,12 +72,15 @@ async def test_duplicate_delivery_is_stored_once(harness: Harness) -> None:
     assert len(timeline) == 1
 
 
-async def _resolve_ago(harness: Harness, admin_api: object, conversation_id: int,
-                       hours: float) -> None:
+async def _resolve_ago(
+    harness: Harness, admin_api: object, conversation_id: int, hours: float
+) -> None:
     async with harness.db.session() as session:
         await session.execute(
-            update(Conversation).where(Conversation.id == conversation_id)
-            .values(resolved_at=utcnow() - timedelta(hours=hours)))
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(resolved_at=utcnow() - timedelta(hours=hours))
+        )
 
 
 async def test_reopen_inside_the_window_and_new_thread_after_it(harness: Harness) -> None:
@@ -83,10 +104,14 @@ async def test_reopen_inside_the_window_and_new_thread_after_it(harness: Harness
     after = await inbound(admin, whatsapp["id"], "155500002", "a new problem")
     assert after["outcome"] == "created"
     assert after["conversation_id"] != conversation_id
-    events = await admin.ok("GET", "/events", params={"type": ["conversation.created",
-                                                               "conversation.reopened"]})
+    events = await admin.ok(
+        "GET", "/events", params={"type": ["conversation.created", "conversation.reopened"]}
+    )
     assert [e["type"] for e in events["items"]] == [
-        "conversation.created", "conversation.reopened", "conversation.created"]
+        "conversation.created",
+        "conversation.reopened",
+        "conversation.created",
+    ]
     assert events["items"][-1]["data"]["previous_conversation_id"] == conversation_id
 
 
@@ -100,10 +125,18 @@ async def test_the_database_refuses_a_second_open_thread(harness: Harness) -> No
 
     with pytest.raises(IntegrityError):
         async with harness.db.session() as session:
-            session.add(Conversation(
-                workspace_id=admin.workspace_id, contact_id=conversation["contact"]["id"],
-                status="open", handler="ai", priority="normal", last_message_at=utcnow(),
-                created_at=utcnow(), ai_turns=0))
+            session.add(
+                Conversation(
+                    workspace_id=admin.workspace_id,
+                    contact_id=conversation["contact"]["id"],
+                    status="open",
+                    handler="ai",
+                    priority="normal",
+                    last_message_at=utcnow(),
+                    created_at=utcnow(),
+                    ai_turns=0,
+                )
+            )
 
 
 async def test_reopen_by_agent_is_refused_while_another_thread_is_open(harness: Harness) -> None:

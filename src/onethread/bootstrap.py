@@ -22,8 +22,9 @@ async def open_database(settings: Settings, *, upgrade: bool = True) -> Database
     return db
 
 
-async def create_workspace(settings: Settings, *, name: str, admin_email: str,
-                           admin_password: str, admin_name: str | None) -> dict[str, Any]:
+async def create_workspace(
+    settings: Settings, *, name: str, admin_email: str, admin_password: str, admin_name: str | None
+) -> dict[str, Any]:
     if len(admin_password) < 8:
         raise ValueError("the admin password needs at least 8 characters")
     if "@" not in admin_email:
@@ -31,30 +32,50 @@ async def create_workspace(settings: Settings, *, name: str, admin_email: str,
     db = await open_database(settings)
     try:
         async with db.session() as session:
-            created = await do_create_workspace(session, name=name, admin_email=admin_email,
-                                                admin_password=admin_password,
-                                                admin_name=admin_name)
+            created = await do_create_workspace(
+                session,
+                name=name,
+                admin_email=admin_email,
+                admin_password=admin_password,
+                admin_name=admin_name,
+            )
     except DomainError as exc:
         raise ValueError(exc.message) from exc
     finally:
         await db.dispose()
-    return {"workspace_id": created.workspace.id, "workspace_name": created.workspace.name,
-            "admin_id": created.admin.id, "admin_email": created.admin.email,
-            "token": created.token}
+    return {
+        "workspace_id": created.workspace.id,
+        "workspace_name": created.workspace.name,
+        "admin_id": created.admin.id,
+        "admin_email": created.admin.email,
+        "token": created.token,
+    }
 
 
-async def list_jobs(settings: Settings, *, status: str | None, kind: str | None,
-                    limit: int) -> list[dict[str, Any]]:
+async def list_jobs(
+    settings: Settings, *, status: str | None, kind: str | None, limit: int
+) -> list[dict[str, Any]]:
     db = await open_database(settings, upgrade=False)
     try:
         async with db.read_session() as session:
-            jobs = await outbox_service.list_jobs(session, workspace_id=None, status=status,
-                                                  kind=kind, limit=limit)
+            jobs = await outbox_service.list_jobs(
+                session, workspace_id=None, status=status, kind=kind, limit=limit
+            )
     finally:
         await db.dispose()
-    return [{"id": j.id, "workspace_id": j.workspace_id, "kind": j.kind, "status": j.status,
-             "attempts": j.attempts, "max_attempts": j.max_attempts,
-             "run_at": j.run_at.isoformat(), "last_error": j.last_error} for j in jobs]
+    return [
+        {
+            "id": j.id,
+            "workspace_id": j.workspace_id,
+            "kind": j.kind,
+            "status": j.status,
+            "attempts": j.attempts,
+            "max_attempts": j.max_attempts,
+            "run_at": j.run_at.isoformat(),
+            "last_error": j.last_error,
+        }
+        for j in jobs
+    ]
 
 
 async def retry_jobs(settings: Settings, job_ids: list[int]) -> None:

@@ -13,8 +13,11 @@ from rich.table import Table
 
 from onethread.settings import Settings
 
-app = typer.Typer(help="onethread: one front door for every customer conversation.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="onethread: one front door for every customer conversation.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The durable job queue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -34,7 +37,8 @@ PortOption = Annotated[int | None, typer.Option(help="Port [ONETHREAD_PORT]")]
 
 @app.command()
 def serve(
-    host: HostOption = None, port: PortOption = None,
+    host: HostOption = None,
+    port: PortOption = None,
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Leave jobs to `onethread worker` processes.")
     ] = False,
@@ -47,8 +51,13 @@ def serve(
     _logging()
     settings = Settings()
     application = create_app(settings, run_worker=not no_worker)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port,
-                log_level="info", proxy_headers=True)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        proxy_headers=True,
+    )
 
 
 @app.command()
@@ -105,17 +114,24 @@ def init(
     from onethread.bootstrap import create_workspace
 
     try:
-        created = asyncio.run(create_workspace(Settings(), name=workspace, admin_email=admin_email,
-                                               admin_password=admin_password,
-                                               admin_name=admin_name))
+        created = asyncio.run(
+            create_workspace(
+                Settings(),
+                name=workspace,
+                admin_email=admin_email,
+                admin_password=admin_password,
+                admin_name=admin_name,
+            )
+        )
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(created))
         return
-    console.print(f"workspace [bold]{created['workspace_name']}[/bold] "
-                  f"id={created['workspace_id']}")
+    console.print(
+        f"workspace [bold]{created['workspace_name']}[/bold] id={created['workspace_id']}"
+    )
     console.print(f"admin {created['admin_email']} id={created['admin_id']}")
     console.print(f"API token (shown once): [bold]{created['token']}[/bold]")
 
@@ -136,9 +152,15 @@ def jobs_list(
         return
     table = Table("id", "workspace", "kind", "status", "attempts", "run at", "last error")
     for row in rows:
-        table.add_row(str(row["id"]), str(row["workspace_id"]), row["kind"], row["status"],
-                      f"{row['attempts']}/{row['max_attempts']}", row["run_at"],
-                      (row["last_error"] or "")[:60])
+        table.add_row(
+            str(row["id"]),
+            str(row["workspace_id"]),
+            row["kind"],
+            row["status"],
+            f"{row['attempts']}/{row['max_attempts']}",
+            row["run_at"],
+            (row["last_error"] or "")[:60],
+        )
     console.print(table)
 
 
@@ -157,9 +179,11 @@ def jobs_retry(job_ids: Annotated[list[int], typer.Argument(help="Ids of dead jo
 
 @app.command()
 def demo(
-    host: HostOption = None, port: PortOption = None,
-    seed_only: Annotated[bool, typer.Option("--seed-only", help="Seed, print, do not serve")]
-    = False,
+    host: HostOption = None,
+    port: PortOption = None,
+    seed_only: Annotated[
+        bool, typer.Option("--seed-only", help="Seed, print, do not serve")
+    ] = False,
 ) -> None:
     """Seed a realistic demo workspace on the embedded database and serve it."""
     from onethread.demo.seed import seed_demo
@@ -168,10 +192,14 @@ def demo(
     settings = Settings()
     summary = asyncio.run(seed_demo(settings))
     url = f"http://{host or settings.host}:{port or settings.port}"
-    console.print(f"[bold]onethread demo[/bold] — workspace '{summary.workspace_name}' "
-                  f"(id {summary.workspace_id}), {summary.conversations} conversations")
-    console.print(f"open {url}/api/v1/docs  ·  sign in as [bold]{summary.admin_email}[/bold] / "
-                  f"[bold]{summary.password}[/bold]")
+    console.print(
+        f"[bold]onethread demo[/bold] — workspace '{summary.workspace_name}' "
+        f"(id {summary.workspace_id}), {summary.conversations} conversations"
+    )
+    console.print(
+        f"open {url}/api/v1/docs  ·  sign in as [bold]{summary.admin_email}[/bold] / "
+        f"[bold]{summary.password}[/bold]"
+    )
     console.print(f"API token: {summary.token}")
     if not seed_only:
         serve(host=host, port=port, no_worker=False)

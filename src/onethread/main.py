@@ -42,14 +42,24 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (auth_api, agents_api, workspaces_api, inboxes_api, contacts_api,
-                   conversations_api, events_api, outbox_api):
+    for module in (
+        auth_api,
+        agents_api,
+        workspaces_api,
+        inboxes_api,
+        contacts_api,
+        conversations_api,
+        events_api,
+        outbox_api,
+    ):
         router.include_router(module.router)
     return router
 
 
 def create_app(
-    settings: Settings | None = None, *, run_worker: bool = False,
+    settings: Settings | None = None,
+    *,
+    run_worker: bool = False,
     auto_migrate: bool | None = None,
 ) -> FastAPI:
     """Build the app. ``auto_migrate`` defaults to on for the embedded SQLite database."""
@@ -66,10 +76,13 @@ def create_app(
         await bus.start()
         db.set_publisher(bus.publish)
         context = AppContext(
-            settings=settings, db=db, bus=bus,
+            settings=settings,
+            db=db,
+            bus=bus,
             secrets=SecretBox(settings.effective_secret_key),
-            login_limiter=SlidingWindowLimiter(settings.login_attempts,
-                                               settings.login_window_seconds),
+            login_limiter=SlidingWindowLimiter(
+                settings.login_attempts, settings.login_window_seconds
+            ),
         )
         app.state.context = context
         async with contextlib.AsyncExitStack() as stack:
@@ -80,11 +93,14 @@ def create_app(
         await db.dispose()
 
     app = FastAPI(
-        title="onethread", version=__version__, lifespan=lifespan,
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+        title="onethread",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         description="One front door for every customer conversation. Authenticate with "
-                    "`POST /api/v1/auth/login` or an API token: `Authorization: Bearer <token>`.",
+        "`POST /api/v1/auth/login` or an API token: `Authorization: Bearer <token>`.",
     )
     install_error_handlers(app)
     app.include_router(health_router)
@@ -102,8 +118,9 @@ def create_app(
 async def running_worker(context: AppContext) -> AsyncIterator[Worker]:
     """The in-process worker of the embedded deployment, woken by every committed event."""
     async with httpx.AsyncClient(timeout=15) as http:
-        worker = Worker(JobContext(settings=context.settings, db=context.db,
-                                   secrets=context.secrets, http=http))
+        worker = Worker(
+            JobContext(settings=context.settings, db=context.db, secrets=context.secrets, http=http)
+        )
         subscription = context.bus.subscribe()
 
         async def wake_on_events() -> None:
@@ -111,8 +128,10 @@ async def running_worker(context: AppContext) -> AsyncIterator[Worker]:
                 await subscription.queue.get()
                 worker.wake()
 
-        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(worker.run()),
-                                          asyncio.create_task(wake_on_events())]
+        tasks: list[asyncio.Task[Any]] = [
+            asyncio.create_task(worker.run()),
+            asyncio.create_task(wake_on_events()),
+        ]
         context.extras["worker"] = worker
         try:
             yield worker

@@ -10,7 +10,19 @@ from onethread.outbox.models import Job, WorkerHeartbeat
 from onethread.workspaces.models import Workspace
 
 __all__ = [
-    "Agent", "ApiToken", "Base", "Contact", "ContactIdentity", "Conversation",
-    "ConversationTopic", "Event", "Inbox", "Job", "Message", "Team", "TeamMember",
-    "WorkerHeartbeat", "Workspace",
+    "Agent",
+    "ApiToken",
+    "Base",
+    "Contact",
+    "ContactIdentity",
+    "Conversation",
+    "ConversationTopic",
+    "Event",
+    "Inbox",
+    "Job",
+    "Message",
+    "Team",
+    "TeamMember",
+    "WorkerHeartbeat",
+    "Workspace",
 ]

@@ -18,21 +18,33 @@ SECRET_KEY_FILE = "secret_key"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONETHREAD_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where the embedded database, "
-                           "the generated secret key and stored media live.")
-    database_url: str = Field(default="", description="SQLAlchemy async URL; default: a SQLite "
-                              "file under the data directory.")
-    redis_url: str | None = Field(default=None, description="Redis for realtime and presence "
-                                  "across processes; optional.")
-    secret_key: str | None = Field(default=None, description="Signs sessions and encrypts "
-                                   "inbox secrets; generated and persisted when absent.")
-    public_url: str = Field(default="http://localhost:8000", description="Externally visible "
-                            "base URL, used for webhook URLs and provider signatures.")
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Where the embedded database, the generated secret key and stored media live.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy async URL; default: a SQLite file under the data directory.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for realtime and presence across processes; optional."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs sessions and encrypts "
+        "inbox secrets; generated and persisted when absent.",
+    )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="Externally visible base URL, used for webhook URLs and provider signatures.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     session_days: int = Field(default=14, description="Lifetime of a browser sign-in.")
-    login_attempts: int = Field(default=10, description="Failed sign-ins allowed per account "
-                                "and per address in the login window.")
+    login_attempts: int = Field(
+        default=10,
+        description="Failed sign-ins allowed per account and per address in the login window.",
+    )
     login_window_seconds: int = 300
     worker_poll_seconds: float = 0.5
     job_lease_seconds: int = 300

@@ -46,8 +46,13 @@ async def do_create_agent(
     )
     session.add(agent)
     await session.flush()
-    append_event(session, workspace_id, EventType.AGENT_CREATED, agent_id=by_agent_id,
-                 data={"id": agent.id, "email": email, "role": role.value})
+    append_event(
+        session,
+        workspace_id,
+        EventType.AGENT_CREATED,
+        agent_id=by_agent_id,
+        data={"id": agent.id, "email": email, "role": role.value},
+    )
     return agent
 
 
@@ -83,8 +88,9 @@ async def do_update_agent(
         data: dict[str, object] = {"id": agent.id, "changed": changed}
         if "availability" in changed:
             data["availability"] = agent.availability
-        append_event(session, agent.workspace_id, EventType.AGENT_UPDATED,
-                     agent_id=by_agent_id, data=data)
+        append_event(
+            session, agent.workspace_id, EventType.AGENT_UPDATED, agent_id=by_agent_id, data=data
+        )
     return agent
 
 
@@ -92,10 +98,14 @@ async def _keep_an_admin(session: AsyncSession, agent: Agent, *, demoting: bool)
     if not demoting or agent.role != Role.ADMIN.value:
         return
     others = await session.scalar(
-        select(Agent.id).where(
-            Agent.workspace_id == agent.workspace_id, Agent.role == Role.ADMIN.value,
-            Agent.active.is_(True), Agent.id != agent.id,
-        ).limit(1)
+        select(Agent.id)
+        .where(
+            Agent.workspace_id == agent.workspace_id,
+            Agent.role == Role.ADMIN.value,
+            Agent.active.is_(True),
+            Agent.id != agent.id,
+        )
+        .limit(1)
     )
     if others is None:
         raise Conflict("a workspace needs at least one active admin")
@@ -142,16 +152,24 @@ async def do_create_team(
     member_ids: list[int],
     by_agent_id: int | None,
 ) -> Team:
-    if await session.scalar(
-        select(Team.id).where(Team.workspace_id == workspace_id, Team.name == name)
-    ) is not None:
+    if (
+        await session.scalar(
+            select(Team.id).where(Team.workspace_id == workspace_id, Team.name == name)
+        )
+        is not None
+    ):
         raise Conflict(f"a team named {name!r} already exists")
     team = Team(workspace_id=workspace_id, name=name, domain=domain, created_at=utcnow())
     session.add(team)
     await session.flush()
     await _set_members(session, team, member_ids)
-    append_event(session, workspace_id, EventType.TEAM_CREATED, agent_id=by_agent_id,
-                 data={"id": team.id, "name": name, "domain": domain, "member_ids": member_ids})
+    append_event(
+        session,
+        workspace_id,
+        EventType.TEAM_CREATED,
+        agent_id=by_agent_id,
+        data={"id": team.id, "name": name, "domain": domain, "member_ids": member_ids},
+    )
     return team
 
 
@@ -175,9 +193,13 @@ async def do_update_team(
         team.domain = domain
     if member_ids is not None:
         await _set_members(session, team, member_ids)
-    append_event(session, team.workspace_id, EventType.TEAM_UPDATED, agent_id=by_agent_id,
-                 data={"id": team.id, "name": team.name, "domain": team.domain,
-                       "member_ids": member_ids})
+    append_event(
+        session,
+        team.workspace_id,
+        EventType.TEAM_UPDATED,
+        agent_id=by_agent_id,
+        data={"id": team.id, "name": team.name, "domain": team.domain, "member_ids": member_ids},
+    )
     return team
 
 

@@ -28,11 +28,16 @@ async def list_agents(caller: CurrentCaller, session: ReadSession) -> list[Agent
 
 
 @router.post("/agents", response_model=AgentOut, status_code=201)
-async def create_agent(body: AgentCreate, caller: AdminCaller,
-                       session: WriteSession) -> AgentOut:
+async def create_agent(body: AgentCreate, caller: AdminCaller, session: WriteSession) -> AgentOut:
     agent = await actions.do_create_agent(
-        session, caller.workspace_id, email=body.email, name=body.name, role=body.role,
-        password=body.password, languages=body.languages, by_agent_id=caller.agent.id,
+        session,
+        caller.workspace_id,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        password=body.password,
+        languages=body.languages,
+        by_agent_id=caller.agent.id,
     )
     await session.commit()
     return AgentOut.model_validate(agent)
@@ -41,55 +46,89 @@ async def create_agent(body: AgentCreate, caller: AdminCaller,
 @router.get("/agents/{agent_id}", response_model=AgentOut)
 async def get_agent(agent_id: Id, caller: CurrentCaller, session: ReadSession) -> AgentOut:
     return AgentOut.model_validate(
-        await service.access_agent(session, caller.workspace_id, agent_id))
+        await service.access_agent(session, caller.workspace_id, agent_id)
+    )
 
 
 @router.patch("/agents/{agent_id}", response_model=AgentOut)
-async def update_agent(agent_id: Id, body: AgentUpdate, caller: AdminCaller,
-                       session: WriteSession) -> AgentOut:
+async def update_agent(
+    agent_id: Id, body: AgentUpdate, caller: AdminCaller, session: WriteSession
+) -> AgentOut:
     agent = await service.access_agent(session, caller.workspace_id, agent_id)
-    await actions.do_update_agent(session, agent, by_agent_id=caller.agent.id, name=body.name,
-                                  role=body.role, active=body.active, languages=body.languages,
-                                  password=body.password)
+    await actions.do_update_agent(
+        session,
+        agent,
+        by_agent_id=caller.agent.id,
+        name=body.name,
+        role=body.role,
+        active=body.active,
+        languages=body.languages,
+        password=body.password,
+    )
     await session.commit()
     return AgentOut.model_validate(agent)
 
 
 async def _team_out(session: AsyncSession, team: Team) -> TeamOut:
     members = await service.team_member_ids(session, [team.id])
-    return TeamOut(id=team.id, name=team.name, domain=Domain(team.domain),
-                   member_ids=members[team.id], created_at=team.created_at)
+    return TeamOut(
+        id=team.id,
+        name=team.name,
+        domain=Domain(team.domain),
+        member_ids=members[team.id],
+        created_at=team.created_at,
+    )
 
 
 @router.get("/teams", response_model=list[TeamOut])
 async def list_teams(caller: CurrentCaller, session: ReadSession) -> list[TeamOut]:
     teams = await service.list_teams(session, caller.workspace_id)
     members = await service.team_member_ids(session, [team.id for team in teams])
-    return [TeamOut(id=t.id, name=t.name, domain=Domain(t.domain), member_ids=members[t.id],
-                    created_at=t.created_at) for t in teams]
+    return [
+        TeamOut(
+            id=t.id,
+            name=t.name,
+            domain=Domain(t.domain),
+            member_ids=members[t.id],
+            created_at=t.created_at,
+        )
+        for t in teams
+    ]
 
 
 @router.post("/teams", response_model=TeamOut, status_code=201)
 async def create_team(body: TeamCreate, caller: AdminCaller, session: WriteSession) -> TeamOut:
-    team = await actions.do_create_team(session, caller.workspace_id, name=body.name,
-                                        domain=body.domain.value, member_ids=body.member_ids,
-                                        by_agent_id=caller.agent.id)
+    team = await actions.do_create_team(
+        session,
+        caller.workspace_id,
+        name=body.name,
+        domain=body.domain.value,
+        member_ids=body.member_ids,
+        by_agent_id=caller.agent.id,
+    )
     await session.commit()
     return await _team_out(session, team)
 
 
 @router.get("/teams/{team_id}", response_model=TeamOut)
 async def get_team(team_id: Id, caller: CurrentCaller, session: ReadSession) -> TeamOut:
-    return await _team_out(session, await service.access_team(session, caller.workspace_id,
-                                                              team_id))
+    return await _team_out(
+        session, await service.access_team(session, caller.workspace_id, team_id)
+    )
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut)
-async def update_team(team_id: Id, body: TeamUpdate, caller: AdminCaller,
-                      session: WriteSession) -> TeamOut:
+async def update_team(
+    team_id: Id, body: TeamUpdate, caller: AdminCaller, session: WriteSession
+) -> TeamOut:
     team = await service.access_team(session, caller.workspace_id, team_id)
-    await actions.do_update_team(session, team, by_agent_id=caller.agent.id, name=body.name,
-                                 domain=body.domain.value if body.domain else None,
-                                 member_ids=body.member_ids)
+    await actions.do_update_team(
+        session,
+        team,
+        by_agent_id=caller.agent.id,
+        name=body.name,
+        domain=body.domain.value if body.domain else None,
+        member_ids=body.member_ids,
+    )
     await session.commit()
     return await _team_out(session, team)

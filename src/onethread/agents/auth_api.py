@@ -31,8 +31,9 @@ def _client_address(request: Request) -> str:
 
 
 @router.post("/auth/login", response_model=LoginOut)
-async def login(body: LoginIn, request: Request, response: Response, context: Context,
-                session: WriteSession) -> LoginOut:
+async def login(
+    body: LoginIn, request: Request, response: Response, context: Context, session: WriteSession
+) -> LoginOut:
     """Check email and password; set the session cookie and return a bearer token."""
     limiter = context.login_limiter
     keys = [f"account:{body.email.lower()}", f"address:{_client_address(request)}"]
@@ -45,7 +46,8 @@ async def login(body: LoginIn, request: Request, response: Response, context: Co
     if body.workspace_id is not None:
         candidates = [a for a in candidates if a.workspace_id == body.workspace_id]
     matched = [
-        agent for agent in candidates
+        agent
+        for agent in candidates
         if await asyncio.to_thread(verify_password, agent.password_hash, body.password)
     ]
     if not candidates:
@@ -55,17 +57,24 @@ async def login(body: LoginIn, request: Request, response: Response, context: Co
             limiter.hit(key)
         raise NotAuthenticated("wrong email or password")
     if len(matched) > 1:
-        raise InvalidInput("this email signs in to several workspaces; add workspace_id",
-                           details={"workspace_ids": [a.workspace_id for a in matched]})
+        raise InvalidInput(
+            "this email signs in to several workspaces; add workspace_id",
+            details={"workspace_ids": [a.workspace_id for a in matched]},
+        )
     agent = matched[0]
     limiter.reset(keys[0])
     expires_at = utcnow() + timedelta(days=context.settings.session_days)
-    _, token = await actions.do_create_token(session, agent, name="browser sign-in",
-                                             kind=TokenKind.SESSION, expires_at=expires_at)
+    _, token = await actions.do_create_token(
+        session, agent, name="browser sign-in", kind=TokenKind.SESSION, expires_at=expires_at
+    )
     await session.commit()
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=context.settings.session_days * 86400, httponly=True,
-        samesite="lax", secure=context.settings.public_url.startswith("https://"),
+        SESSION_COOKIE,
+        token,
+        max_age=context.settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=context.settings.public_url.startswith("https://"),
     )
     return LoginOut(token=token, expires_at=expires_at, agent=AgentOut.model_validate(agent))
 
@@ -84,12 +93,19 @@ async def me(caller: CurrentCaller) -> AgentOut:
 
 
 @router.patch("/auth/me", response_model=AgentOut)
-async def update_profile(body: ProfileUpdate, caller: CurrentCaller,
-                         session: WriteSession) -> AgentOut:
+async def update_profile(
+    body: ProfileUpdate, caller: CurrentCaller, session: WriteSession
+) -> AgentOut:
     agent = await service.access_agent(session, caller.workspace_id, caller.agent.id)
-    await actions.do_update_agent(session, agent, by_agent_id=agent.id, name=body.name,
-                                  availability=body.availability, languages=body.languages,
-                                  password=body.password)
+    await actions.do_update_agent(
+        session,
+        agent,
+        by_agent_id=agent.id,
+        name=body.name,
+        availability=body.availability,
+        languages=body.languages,
+        password=body.password,
+    )
     await session.commit()
     return AgentOut.model_validate(agent)
 
@@ -100,11 +116,13 @@ async def list_tokens(caller: CurrentCaller, session: WriteSession) -> list[Toke
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
-async def create_token(body: TokenCreate, caller: CurrentCaller,
-                       session: WriteSession) -> TokenCreated:
+async def create_token(
+    body: TokenCreate, caller: CurrentCaller, session: WriteSession
+) -> TokenCreated:
     expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    row, token = await actions.do_create_token(session, caller.agent, name=body.name,
-                                               expires_at=expires_at)
+    row, token = await actions.do_create_token(
+        session, caller.agent, name=body.name, expires_at=expires_at
+    )
     await session.commit()
     return TokenCreated(token=token, **TokenOut.model_validate(row).model_dump())
 

@@ -16,16 +16,26 @@ from onethread.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
 
-HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-              415: "unsupported_media_type", 429: "rate_limited"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
 
 
-def error_response(status: int, code: str, message: str, details: Any = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message, "details": details}},
-        status_code=status, headers=headers,
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -40,8 +50,10 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = [
-        {"field": ".".join(str(part) for part in error.get("loc", ())),
-         "reason": error.get("msg", "invalid")}
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())),
+            "reason": error.get("msg", "invalid"),
+        }
         for error in exc.errors()
     ]
     first = details[0] if details else {"field": "", "reason": "invalid"}
@@ -52,14 +64,19 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
-    return error_response(exc.status_code, code, str(exc.detail), None,
-                          dict(exc.headers) if exc.headers else None)
+    return error_response(
+        exc.status_code, code, str(exc.detail), None, dict(exc.headers) if exc.headers else None
+    )
 
 
 async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", exc)
-    return error_response(503, "unavailable", "the database is unavailable; retry shortly",
-                          headers={"Retry-After": "5"})
+    return error_response(
+        503,
+        "unavailable",
+        "the database is unavailable; retry shortly",
+        headers={"Retry-After": "5"},
+    )
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

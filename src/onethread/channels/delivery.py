@@ -27,18 +27,27 @@ async def deliver_message(db: Database, secrets: SecretBox, message_id: int) -> 
             return  # already handled by an earlier attempt
         inbox = await session.get(Inbox, message.inbox_id) if message.inbox_id else None
         if inbox is None:
-            do_update_delivery(session, message, DeliveryStatus.FAILED, error_code="no_inbox",
-                               error="the inbox of this message was deleted")
+            do_update_delivery(
+                session,
+                message,
+                DeliveryStatus.FAILED,
+                error_code="no_inbox",
+                error="the inbox of this message was deleted",
+            )
             return
         config = full_config(inbox, secrets)
         if config.sandbox:
-            do_update_delivery(session, message, DeliveryStatus.SENT,
-                               external_id=f"sandbox-{message.id}")
+            do_update_delivery(
+                session, message, DeliveryStatus.SENT, external_id=f"sandbox-{message.id}"
+            )
             do_update_delivery(session, message, DeliveryStatus.DELIVERED)
             return
         do_update_delivery(
-            session, message, DeliveryStatus.FAILED, error_code="no_adapter",
+            session,
+            message,
+            DeliveryStatus.FAILED,
+            error_code="no_adapter",
             error=f"no {inbox.channel} adapter is installed in this version; "
-                  "switch the inbox to sandbox mode or upgrade",
+            "switch the inbox to sandbox mode or upgrade",
         )
     raise PermanentFailure(f"no adapter for {inbox.channel}")

@@ -45,40 +45,82 @@ async def do_resolve_sender(
     if contact is None:
         # An unverified phone or email stays on the identity: it must not attract others.
         contact = Contact(
-            workspace_id=workspace_id, name=sender.display_name,
-            phone=phone if sender.verified else None, email=email if sender.verified else None,
-            attributes={}, created_at=utcnow(), updated_at=utcnow(),
+            workspace_id=workspace_id,
+            name=sender.display_name,
+            phone=phone if sender.verified else None,
+            email=email if sender.verified else None,
+            attributes={},
+            created_at=utcnow(),
+            updated_at=utcnow(),
         )
         session.add(contact)
         await session.flush()
-        append_event(session, workspace_id, EventType.CONTACT_CREATED, contact_id=contact.id,
-                     data={"name": contact.name, "channel": sender.channel})
+        append_event(
+            session,
+            workspace_id,
+            EventType.CONTACT_CREATED,
+            contact_id=contact.id,
+            data={"name": contact.name, "channel": sender.channel},
+        )
     identity = ContactIdentity(
-        workspace_id=workspace_id, contact_id=contact.id, channel=sender.channel,
-        external_id=sender.external_id, display_name=sender.display_name, phone=phone,
-        email=email, verified=sender.verified, details=sender.details, created_at=utcnow(),
+        workspace_id=workspace_id,
+        contact_id=contact.id,
+        channel=sender.channel,
+        external_id=sender.external_id,
+        display_name=sender.display_name,
+        phone=phone,
+        email=email,
+        verified=sender.verified,
+        details=sender.details,
+        created_at=utcnow(),
     )
     session.add(identity)
     await session.flush()
-    append_event(session, workspace_id, EventType.CONTACT_IDENTITY_LINKED, contact_id=contact.id,
-                 data={"identity_id": identity.id, "channel": sender.channel,
-                       "linked_by": None if created else ("phone" if phone else "email")})
+    append_event(
+        session,
+        workspace_id,
+        EventType.CONTACT_IDENTITY_LINKED,
+        contact_id=contact.id,
+        data={
+            "identity_id": identity.id,
+            "channel": sender.channel,
+            "linked_by": None if created else ("phone" if phone else "email"),
+        },
+    )
     return ResolvedSender(contact, identity, contact_created=created)
 
 
 async def do_create_contact(
-    session: AsyncSession, workspace_id: int, *, by_agent_id: int | None, name: str | None,
-    email: str | None, phone: str | None, language: str | None, attributes: dict[str, Any],
+    session: AsyncSession,
+    workspace_id: int,
+    *,
+    by_agent_id: int | None,
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+    language: str | None,
+    attributes: dict[str, Any],
 ) -> Contact:
     contact = Contact(
-        workspace_id=workspace_id, name=name, email=_valid_email(email),
-        phone=_valid_phone(phone), language=language, attributes=attributes,
-        created_at=utcnow(), updated_at=utcnow(),
+        workspace_id=workspace_id,
+        name=name,
+        email=_valid_email(email),
+        phone=_valid_phone(phone),
+        language=language,
+        attributes=attributes,
+        created_at=utcnow(),
+        updated_at=utcnow(),
     )
     session.add(contact)
     await session.flush()
-    append_event(session, workspace_id, EventType.CONTACT_CREATED, contact_id=contact.id,
-                 agent_id=by_agent_id, data={"name": name, "channel": None})
+    append_event(
+        session,
+        workspace_id,
+        EventType.CONTACT_CREATED,
+        contact_id=contact.id,
+        agent_id=by_agent_id,
+        data={"name": name, "channel": None},
+    )
     return contact
 
 
@@ -97,8 +139,14 @@ def do_update_contact(
         merged = {**contact.attributes, **changes["attributes"]}
         contact.attributes = {key: value for key, value in merged.items() if value is not None}
     contact.updated_at = utcnow()
-    append_event(session, contact.workspace_id, EventType.CONTACT_UPDATED, contact_id=contact.id,
-                 agent_id=by_agent_id, data={"changed": sorted(changes)})
+    append_event(
+        session,
+        contact.workspace_id,
+        EventType.CONTACT_UPDATED,
+        contact_id=contact.id,
+        agent_id=by_agent_id,
+        data={"changed": sorted(changes)},
+    )
     return contact
 
 
@@ -132,11 +180,13 @@ async def do_merge_contacts(
     folded = await _fold_open_threads(session, target, source)
 
     moved_identities = await session.execute(
-        update(ContactIdentity).where(ContactIdentity.contact_id == source.id)
+        update(ContactIdentity)
+        .where(ContactIdentity.contact_id == source.id)
         .values(contact_id=target.id)
     )
     moved_conversations = await session.execute(
-        update(Conversation).where(Conversation.contact_id == source.id)
+        update(Conversation)
+        .where(Conversation.contact_id == source.id)
         .values(contact_id=target.id)
     )
     for name in ("name", "email", "phone", "language"):
@@ -146,13 +196,20 @@ async def do_merge_contacts(
     target.updated_at = utcnow()
     source.merged_into_id = target.id
     source.updated_at = utcnow()
-    append_event(session, workspace_id, EventType.CONTACT_MERGED, contact_id=target.id,
-                 agent_id=by_agent_id, data={
-                     "source_id": source.id, "target_id": target.id,
-                     "identities_moved": getattr(moved_identities, "rowcount", 0),
-                     "conversations_moved": getattr(moved_conversations, "rowcount", 0),
-                     "folded_conversation_id": folded,
-                 })
+    append_event(
+        session,
+        workspace_id,
+        EventType.CONTACT_MERGED,
+        contact_id=target.id,
+        agent_id=by_agent_id,
+        data={
+            "source_id": source.id,
+            "target_id": target.id,
+            "identities_moved": getattr(moved_identities, "rowcount", 0),
+            "conversations_moved": getattr(moved_conversations, "rowcount", 0),
+            "folded_conversation_id": folded,
+        },
+    )
     return target
 
 
@@ -164,12 +221,13 @@ async def _fold_open_threads(session: AsyncSession, target: Contact, source: Con
     if kept is None or folded is None:
         return None
     await session.execute(
-        update(Message).where(Message.conversation_id == folded.id)
-        .values(conversation_id=kept.id)
+        update(Message).where(Message.conversation_id == folded.id).values(conversation_id=kept.id)
     )
-    kept_topics = set(await session.scalars(
-        select(ConversationTopic.name).where(ConversationTopic.conversation_id == kept.id)
-    ))
+    kept_topics = set(
+        await session.scalars(
+            select(ConversationTopic.name).where(ConversationTopic.conversation_id == kept.id)
+        )
+    )
     for topic in await session.scalars(
         select(ConversationTopic).where(ConversationTopic.conversation_id == folded.id)
     ):

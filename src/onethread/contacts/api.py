@@ -34,47 +34,55 @@ async def _detail(session: AsyncSession, contact: Contact) -> ContactDetail:
 
 @router.get("/contacts", response_model=ContactPage)
 async def list_contacts(
-    caller: CurrentCaller, session: ReadSession,
+    caller: CurrentCaller,
+    session: ReadSession,
     q: Annotated[str | None, Query(max_length=200, description="Name, email, phone or id")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[Id | None, Query(description="next_cursor of the previous page")] = None,
 ) -> ContactPage:
-    contacts = await service.list_contacts(session, caller.workspace_id, q=q, limit=limit + 1,
-                                           after_id=cursor)
+    contacts = await service.list_contacts(
+        session, caller.workspace_id, q=q, limit=limit + 1, after_id=cursor
+    )
     next_cursor = str(contacts[limit - 1].id) if len(contacts) > limit else None
-    return ContactPage(items=[ContactOut.model_validate(c) for c in contacts[:limit]],
-                       next_cursor=next_cursor)
+    return ContactPage(
+        items=[ContactOut.model_validate(c) for c in contacts[:limit]], next_cursor=next_cursor
+    )
 
 
 @router.post("/contacts", response_model=ContactDetail, status_code=201)
-async def create_contact(body: ContactCreate, caller: CurrentCaller,
-                         session: WriteSession) -> ContactDetail:
-    contact = await actions.do_create_contact(session, caller.workspace_id,
-                                              by_agent_id=caller.agent.id, **body.model_dump())
+async def create_contact(
+    body: ContactCreate, caller: CurrentCaller, session: WriteSession
+) -> ContactDetail:
+    contact = await actions.do_create_contact(
+        session, caller.workspace_id, by_agent_id=caller.agent.id, **body.model_dump()
+    )
     await session.commit()
     return await _detail(session, contact)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactDetail)
-async def get_contact(contact_id: Id, caller: CurrentCaller,
-                      session: ReadSession) -> ContactDetail:
-    return await _detail(session, await service.access_contact(session, caller.workspace_id,
-                                                               contact_id))
+async def get_contact(contact_id: Id, caller: CurrentCaller, session: ReadSession) -> ContactDetail:
+    return await _detail(
+        session, await service.access_contact(session, caller.workspace_id, contact_id)
+    )
 
 
 @router.patch("/contacts/{contact_id}", response_model=ContactDetail)
-async def update_contact(contact_id: Id, body: ContactUpdate, caller: CurrentCaller,
-                         session: WriteSession) -> ContactDetail:
+async def update_contact(
+    contact_id: Id, body: ContactUpdate, caller: CurrentCaller, session: WriteSession
+) -> ContactDetail:
     contact = await service.access_contact(session, caller.workspace_id, contact_id)
-    actions.do_update_contact(session, contact, body.model_dump(exclude_unset=True),
-                              by_agent_id=caller.agent.id)
+    actions.do_update_contact(
+        session, contact, body.model_dump(exclude_unset=True), by_agent_id=caller.agent.id
+    )
     await session.commit()
     return await _detail(session, contact)
 
 
 @router.post("/contacts/{contact_id}/merge", response_model=ContactDetail)
-async def merge_contact(contact_id: Id, body: MergeIn, caller: CurrentCaller,
-                        session: WriteSession) -> ContactDetail:
+async def merge_contact(
+    contact_id: Id, body: MergeIn, caller: CurrentCaller, session: WriteSession
+) -> ContactDetail:
     """Fold ``source_id`` into this contact: identities, conversations and messages move."""
     target = await service.access_contact(session, caller.workspace_id, contact_id)
     source = await service.access_contact(session, caller.workspace_id, body.source_id)

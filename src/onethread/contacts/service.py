@@ -15,8 +15,13 @@ async def access_contact(session: AsyncSession, workspace_id: int, contact_id: i
 
 
 async def list_contacts(
-    session: AsyncSession, workspace_id: int, *, q: str | None = None, limit: int = 50,
-    after_id: int | None = None, include_merged: bool = False,
+    session: AsyncSession,
+    workspace_id: int,
+    *,
+    q: str | None = None,
+    limit: int = 50,
+    after_id: int | None = None,
+    include_merged: bool = False,
 ) -> list[Contact]:
     query = select(Contact).where(Contact.workspace_id == workspace_id)
     if not include_merged:
@@ -25,13 +30,19 @@ async def list_contacts(
         pattern = f"%{q.strip()}%"
         identity_match = select(ContactIdentity.contact_id).where(
             ContactIdentity.workspace_id == workspace_id,
-            or_(ContactIdentity.external_id.ilike(pattern),
-                ContactIdentity.display_name.ilike(pattern)),
+            or_(
+                ContactIdentity.external_id.ilike(pattern),
+                ContactIdentity.display_name.ilike(pattern),
+            ),
         )
-        query = query.where(or_(
-            Contact.name.ilike(pattern), Contact.email.ilike(pattern),
-            Contact.phone.ilike(pattern), Contact.id.in_(identity_match),
-        ))
+        query = query.where(
+            or_(
+                Contact.name.ilike(pattern),
+                Contact.email.ilike(pattern),
+                Contact.phone.ilike(pattern),
+                Contact.id.in_(identity_match),
+            )
+        )
     if after_id is not None:
         query = query.where(Contact.id < after_id)
     rows = await session.scalars(query.order_by(Contact.id.desc()).limit(limit))
@@ -40,7 +51,8 @@ async def list_contacts(
 
 async def identities_of(session: AsyncSession, contact_id: int) -> list[ContactIdentity]:
     rows = await session.scalars(
-        select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)
+        select(ContactIdentity)
+        .where(ContactIdentity.contact_id == contact_id)
         .order_by(ContactIdentity.id)
     )
     return list(rows.all())
@@ -50,15 +62,17 @@ async def find_identity(
     session: AsyncSession, workspace_id: int, channel: str, external_id: str
 ) -> tuple[ContactIdentity, Contact] | None:
     """The identity and its contact, in one query: every inbound message asks."""
-    row = (await session.execute(
-        select(ContactIdentity, Contact)
-        .join(Contact, Contact.id == ContactIdentity.contact_id)
-        .where(
-            ContactIdentity.workspace_id == workspace_id,
-            ContactIdentity.channel == channel,
-            ContactIdentity.external_id == external_id,
+    row = (
+        await session.execute(
+            select(ContactIdentity, Contact)
+            .join(Contact, Contact.id == ContactIdentity.contact_id)
+            .where(
+                ContactIdentity.workspace_id == workspace_id,
+                ContactIdentity.channel == channel,
+                ContactIdentity.external_id == external_id,
+            )
         )
-    )).first()
+    ).first()
     return None if row is None else (row[0], row[1])
 
 
@@ -76,15 +90,20 @@ async def find_contact_by_verified(
         owners = union(
             select(Contact.id).where(Contact.workspace_id == workspace_id, column_contact == value),
             select(ContactIdentity.contact_id).where(
-                ContactIdentity.workspace_id == workspace_id, column_identity == value,
+                ContactIdentity.workspace_id == workspace_id,
+                column_identity == value,
                 ContactIdentity.verified.is_(True),
             ),
         )
         contact: Contact | None = await session.scalar(
-            select(Contact).where(
-                Contact.workspace_id == workspace_id, Contact.merged_into_id.is_(None),
+            select(Contact)
+            .where(
+                Contact.workspace_id == workspace_id,
+                Contact.merged_into_id.is_(None),
                 Contact.id.in_(owners),
-            ).order_by(Contact.id).limit(1)
+            )
+            .order_by(Contact.id)
+            .limit(1)
         )
         if contact is not None:
             return contact

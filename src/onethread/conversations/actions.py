@@ -56,12 +56,25 @@ class RecordedInbound:
     outcome: ThreadOutcome
 
 
-def _event(session: AsyncSession, conversation: Conversation, type: EventType, *,
-           agent_id: int | None = None, message_id: int | None = None,
-           data: dict[str, Any] | None = None) -> None:
-    append_event(session, conversation.workspace_id, type, conversation_id=conversation.id,
-                 contact_id=conversation.contact_id, agent_id=agent_id, message_id=message_id,
-                 data=data)
+def _event(
+    session: AsyncSession,
+    conversation: Conversation,
+    type: EventType,
+    *,
+    agent_id: int | None = None,
+    message_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    append_event(
+        session,
+        conversation.workspace_id,
+        type,
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        agent_id=agent_id,
+        message_id=message_id,
+        data=data,
+    )
 
 
 async def do_record_inbound(
@@ -75,8 +88,9 @@ async def do_record_inbound(
     """
     if inbound.external_id:
         existing = await session.scalar(
-            select(Message).where(Message.inbox_id == inbox.id,
-                                  Message.external_id == inbound.external_id)
+            select(Message).where(
+                Message.inbox_id == inbox.id, Message.external_id == inbound.external_id
+            )
         )
         if existing is not None:
             conversation = await session.get(Conversation, existing.conversation_id)
@@ -89,11 +103,19 @@ async def do_record_inbound(
     now = utcnow()
     conversation, outcome = await _thread_for(session, workspace, inbox, sender, now)
     message = Message(
-        workspace_id=workspace.id, conversation_id=conversation.id, inbox_id=inbox.id,
-        direction=Direction.INBOUND.value, sender_kind=SenderKind.CONTACT.value,
-        identity_id=sender.identity.id, text=inbound.text, attachments=inbound.attachments,
-        interactive=inbound.interactive, private=False, external_id=inbound.external_id,
-        sent_at=inbound.sent_at, created_at=now,
+        workspace_id=workspace.id,
+        conversation_id=conversation.id,
+        inbox_id=inbox.id,
+        direction=Direction.INBOUND.value,
+        sender_kind=SenderKind.CONTACT.value,
+        identity_id=sender.identity.id,
+        text=inbound.text,
+        attachments=inbound.attachments,
+        interactive=inbound.interactive,
+        private=False,
+        external_id=inbound.external_id,
+        sent_at=inbound.sent_at,
+        created_at=now,
     )
     session.add(message)
     conversation.last_message_at = now
@@ -103,21 +125,39 @@ async def do_record_inbound(
         previous = conversation.status
         conversation.status = Status.OPEN.value
         conversation.snoozed_until = None
-        _event(session, conversation, EventType.CONVERSATION_WOKEN,
-               data={"from": previous, "by": "message"})
+        _event(
+            session,
+            conversation,
+            EventType.CONVERSATION_WOKEN,
+            data={"from": previous, "by": "message"},
+        )
     await session.flush()
-    _event(session, conversation, EventType.MESSAGE_RECEIVED, message_id=message.id, data={
-        "inbox_id": inbox.id, "channel": inbox.channel, "outcome": outcome,
-        "attachments": len(inbound.attachments),
-    })
-    enqueue(session, ASSISTANT_TURN, {"conversation_id": conversation.id,
-                                      "message_id": message.id},
-            workspace_id=workspace.id)
+    _event(
+        session,
+        conversation,
+        EventType.MESSAGE_RECEIVED,
+        message_id=message.id,
+        data={
+            "inbox_id": inbox.id,
+            "channel": inbox.channel,
+            "outcome": outcome,
+            "attachments": len(inbound.attachments),
+        },
+    )
+    enqueue(
+        session,
+        ASSISTANT_TURN,
+        {"conversation_id": conversation.id, "message_id": message.id},
+        workspace_id=workspace.id,
+    )
     return RecordedInbound(message, conversation, sender.contact, outcome)
 
 
 async def _thread_for(
-    session: AsyncSession, workspace: Workspace, inbox: Inbox, sender: ResolvedSender,
+    session: AsyncSession,
+    workspace: Workspace,
+    inbox: Inbox,
+    sender: ResolvedSender,
     now: datetime,
 ) -> tuple[Conversation, ThreadOutcome]:
     contact = sender.contact
@@ -132,26 +172,45 @@ async def _thread_for(
             _reopen(session, last, agent_id=None, by="message")
             return last, "reopened"
     conversation = Conversation(
-        workspace_id=workspace.id, contact_id=contact.id, status=Status.OPEN.value,
-        handler=Handler.AI.value, priority=Priority.NORMAL.value, language=contact.language,
-        last_message_at=now, last_inbound_at=now, last_inbox_id=inbox.id, created_at=now,
+        workspace_id=workspace.id,
+        contact_id=contact.id,
+        status=Status.OPEN.value,
+        handler=Handler.AI.value,
+        priority=Priority.NORMAL.value,
+        language=contact.language,
+        last_message_at=now,
+        last_inbound_at=now,
+        last_inbox_id=inbox.id,
+        created_at=now,
         ai_turns=0,
     )
     session.add(conversation)
     await session.flush()
-    _event(session, conversation, EventType.CONVERSATION_CREATED,
-           data={"previous_conversation_id": last.id if last else None})
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_CREATED,
+        data={"previous_conversation_id": last.id if last else None},
+    )
     return conversation, "created"
 
 
-def _reopen(session: AsyncSession, conversation: Conversation, *, agent_id: int | None,
-            by: str) -> None:
+def _reopen(
+    session: AsyncSession, conversation: Conversation, *, agent_id: int | None, by: str
+) -> None:
     resolved_at = conversation.resolved_at
     conversation.status = Status.OPEN.value
     conversation.resolved_at = None
-    _event(session, conversation, EventType.CONVERSATION_REOPENED, agent_id=agent_id, data={
-        "by": by, "resolved_at": resolved_at.isoformat() if resolved_at else None,
-    })
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_REOPENED,
+        agent_id=agent_id,
+        data={
+            "by": by,
+            "resolved_at": resolved_at.isoformat() if resolved_at else None,
+        },
+    )
 
 
 async def do_send_reply(
@@ -175,11 +234,19 @@ async def do_send_reply(
     target = await reply_target(session, conversation, inbox)
     now = utcnow()
     message = Message(
-        workspace_id=conversation.workspace_id, conversation_id=conversation.id,
-        inbox_id=target.inbox.id, direction=Direction.OUTBOUND.value,
-        sender_kind=sender_kind.value, sender_agent_id=agent.id if agent else None,
-        identity_id=target.identity_id, text=text, attachments=[], interactive=interactive,
-        private=False, delivery_status=DeliveryStatus.QUEUED.value, ai_meta=ai_meta,
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        inbox_id=target.inbox.id,
+        direction=Direction.OUTBOUND.value,
+        sender_kind=sender_kind.value,
+        sender_agent_id=agent.id if agent else None,
+        identity_id=target.identity_id,
+        text=text,
+        attachments=[],
+        interactive=interactive,
+        private=False,
+        delivery_status=DeliveryStatus.QUEUED.value,
+        ai_meta=ai_meta,
         created_at=now,
     )
     session.add(message)
@@ -189,81 +256,147 @@ async def do_send_reply(
     if sender_kind is SenderKind.AI:
         conversation.ai_turns += 1
     await session.flush()
-    _event(session, conversation, EventType.MESSAGE_CREATED,
-           agent_id=agent.id if agent else None, message_id=message.id, data={
-               "sender_kind": sender_kind.value, "inbox_id": target.inbox.id,
-               "channel": target.inbox.channel, "private": False,
-           })
-    enqueue(session, DELIVERY_SEND, {"message_id": message.id},
-            workspace_id=conversation.workspace_id)
+    _event(
+        session,
+        conversation,
+        EventType.MESSAGE_CREATED,
+        agent_id=agent.id if agent else None,
+        message_id=message.id,
+        data={
+            "sender_kind": sender_kind.value,
+            "inbox_id": target.inbox.id,
+            "channel": target.inbox.channel,
+            "private": False,
+        },
+    )
+    enqueue(
+        session, DELIVERY_SEND, {"message_id": message.id}, workspace_id=conversation.workspace_id
+    )
     return message
 
 
-def _take_for_humans(session: AsyncSession, conversation: Conversation, agent: Agent, *,
-                     reason: str) -> None:
+def _take_for_humans(
+    session: AsyncSession, conversation: Conversation, agent: Agent, *, reason: str
+) -> None:
     """An agent acting in an AI thread takes it: the assistant falls silent (explicit state)."""
     if conversation.handler == Handler.AI.value:
         conversation.handler = Handler.HUMAN.value
-        _event(session, conversation, EventType.HANDOFF_REQUESTED, agent_id=agent.id,
-               data={"reason": reason, "team_id": conversation.team_id, "by": "agent"})
+        _event(
+            session,
+            conversation,
+            EventType.HANDOFF_REQUESTED,
+            agent_id=agent.id,
+            data={"reason": reason, "team_id": conversation.team_id, "by": "agent"},
+        )
     if conversation.assignee_id is None:
         conversation.assignee_id = agent.id
-        _event(session, conversation, EventType.CONVERSATION_ASSIGNED, agent_id=agent.id,
-               data={"assignee_id": agent.id, "previous_assignee_id": None, "auto": True})
+        _event(
+            session,
+            conversation,
+            EventType.CONVERSATION_ASSIGNED,
+            agent_id=agent.id,
+            data={"assignee_id": agent.id, "previous_assignee_id": None, "auto": True},
+        )
 
 
 async def do_add_note(
-    session: AsyncSession, conversation: Conversation, *, text: str, agent: Agent | None,
-    mentions: list[int] | None = None, sender_kind: SenderKind = SenderKind.AGENT,
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    text: str,
+    agent: Agent | None,
+    mentions: list[int] | None = None,
+    sender_kind: SenderKind = SenderKind.AGENT,
     ai_meta: dict[str, Any] | None = None,
 ) -> Message:
     """A private note: visible to agents only, never delivered to the contact."""
     if not text.strip():
         raise InvalidInput("a note needs text")
     note = Message(
-        workspace_id=conversation.workspace_id, conversation_id=conversation.id, inbox_id=None,
-        direction=Direction.OUTBOUND.value, sender_kind=sender_kind.value,
-        sender_agent_id=agent.id if agent else None, text=text, attachments=[], private=True,
-        ai_meta=ai_meta, created_at=utcnow(),
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        inbox_id=None,
+        direction=Direction.OUTBOUND.value,
+        sender_kind=sender_kind.value,
+        sender_agent_id=agent.id if agent else None,
+        text=text,
+        attachments=[],
+        private=True,
+        ai_meta=ai_meta,
+        created_at=utcnow(),
     )
     session.add(note)
     await session.flush()
-    _event(session, conversation, EventType.NOTE_ADDED, agent_id=agent.id if agent else None,
-           message_id=note.id, data={"mentions": mentions or [],
-                                     "sender_kind": sender_kind.value})
+    _event(
+        session,
+        conversation,
+        EventType.NOTE_ADDED,
+        agent_id=agent.id if agent else None,
+        message_id=note.id,
+        data={"mentions": mentions or [], "sender_kind": sender_kind.value},
+    )
     return note
 
 
-def do_assign(session: AsyncSession, conversation: Conversation, assignee: Agent | None, *,
-              by: Agent) -> None:
+def do_assign(
+    session: AsyncSession, conversation: Conversation, assignee: Agent | None, *, by: Agent
+) -> None:
     if assignee is not None and not assignee.active:
         raise InvalidInput(f"agent {assignee.id} is deactivated")
     previous = conversation.assignee_id
     conversation.assignee_id = assignee.id if assignee else None
     if assignee is not None and conversation.handler == Handler.AI.value:
         conversation.handler = Handler.HUMAN.value
-        _event(session, conversation, EventType.HANDOFF_REQUESTED, agent_id=by.id,
-               data={"reason": "assigned", "team_id": conversation.team_id, "by": "agent"})
-    _event(session, conversation, EventType.CONVERSATION_ASSIGNED, agent_id=by.id, data={
-        "assignee_id": conversation.assignee_id, "previous_assignee_id": previous,
-        "auto": False,
-    })
+        _event(
+            session,
+            conversation,
+            EventType.HANDOFF_REQUESTED,
+            agent_id=by.id,
+            data={"reason": "assigned", "team_id": conversation.team_id, "by": "agent"},
+        )
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_ASSIGNED,
+        agent_id=by.id,
+        data={
+            "assignee_id": conversation.assignee_id,
+            "previous_assignee_id": previous,
+            "auto": False,
+        },
+    )
 
 
-def do_transfer(session: AsyncSession, conversation: Conversation, team: Team, *,
-                by: Agent | None, keep_assignee: bool = False) -> None:
+def do_transfer(
+    session: AsyncSession,
+    conversation: Conversation,
+    team: Team,
+    *,
+    by: Agent | None,
+    keep_assignee: bool = False,
+) -> None:
     previous = conversation.team_id
     conversation.team_id = team.id
     if not keep_assignee:
         conversation.assignee_id = None
-    _event(session, conversation, EventType.CONVERSATION_TRANSFERRED,
-           agent_id=by.id if by else None,
-           data={"team_id": team.id, "previous_team_id": previous, "domain": team.domain})
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_TRANSFERRED,
+        agent_id=by.id if by else None,
+        data={"team_id": team.id, "previous_team_id": previous, "domain": team.domain},
+    )
 
 
 async def do_hand_off(
-    session: AsyncSession, conversation: Conversation, *, reason: str, team: Team | None = None,
-    summary: str | None = None, by: Agent | None = None, details: dict[str, Any] | None = None,
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    reason: str,
+    team: Team | None = None,
+    summary: str | None = None,
+    by: Agent | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Message | None:
     """Humans take the thread: handler=human, the topic's team, and a summary note."""
     if not reason.strip():
@@ -271,13 +404,28 @@ async def do_hand_off(
     conversation.handler = Handler.HUMAN.value
     if team is not None:
         conversation.team_id = team.id
-    _event(session, conversation, EventType.HANDOFF_REQUESTED, agent_id=by.id if by else None,
-           data={"reason": reason, "team_id": conversation.team_id,
-                 "by": "agent" if by else "ai", **(details or {})})
+    _event(
+        session,
+        conversation,
+        EventType.HANDOFF_REQUESTED,
+        agent_id=by.id if by else None,
+        data={
+            "reason": reason,
+            "team_id": conversation.team_id,
+            "by": "agent" if by else "ai",
+            **(details or {}),
+        },
+    )
     if summary:
         kind = SenderKind.AGENT if by else SenderKind.AI
-        return await do_add_note(session, conversation, text=summary, agent=by, sender_kind=kind,
-                                 ai_meta={"handoff_summary": True, "reason": reason})
+        return await do_add_note(
+            session,
+            conversation,
+            text=summary,
+            agent=by,
+            sender_kind=kind,
+            ai_meta={"handoff_summary": True, "reason": reason},
+        )
     return None
 
 
@@ -287,8 +435,13 @@ def do_hand_back(session: AsyncSession, conversation: Conversation, *, by: Agent
     conversation.handler = Handler.AI.value
     previous = conversation.assignee_id
     conversation.assignee_id = None
-    _event(session, conversation, EventType.CONVERSATION_HANDED_BACK, agent_id=by.id,
-           data={"previous_assignee_id": previous})
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_HANDED_BACK,
+        agent_id=by.id,
+        data={"previous_assignee_id": previous},
+    )
 
 
 def do_resolve(session: AsyncSession, conversation: Conversation, *, by: Agent | None) -> None:
@@ -297,10 +450,18 @@ def do_resolve(session: AsyncSession, conversation: Conversation, *, by: Agent |
     conversation.status = Status.RESOLVED.value
     conversation.resolved_at = utcnow()
     conversation.snoozed_until = None
-    _event(session, conversation, EventType.CONVERSATION_RESOLVED,
-           agent_id=by.id if by else None,
-           data={"handler": conversation.handler, "by": "agent" if by else "ai",
-                 "assignee_id": conversation.assignee_id, "team_id": conversation.team_id})
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_RESOLVED,
+        agent_id=by.id if by else None,
+        data={
+            "handler": conversation.handler,
+            "by": "agent" if by else "ai",
+            "assignee_id": conversation.assignee_id,
+            "team_id": conversation.team_id,
+        },
+    )
 
 
 async def do_reopen(session: AsyncSession, conversation: Conversation, *, by: Agent) -> None:
@@ -308,24 +469,36 @@ async def do_reopen(session: AsyncSession, conversation: Conversation, *, by: Ag
         raise Conflict(f"the conversation is {conversation.status}, not resolved")
     other = await open_conversation_of(session, conversation.contact_id)
     if other is not None:
-        raise Conflict(f"the contact already has an open conversation ({other.id})",
-                       details={"open_conversation_id": other.id})
+        raise Conflict(
+            f"the contact already has an open conversation ({other.id})",
+            details={"open_conversation_id": other.id},
+        )
     _reopen(session, conversation, agent_id=by.id, by="agent")
 
 
-def do_snooze(session: AsyncSession, conversation: Conversation, *, until: datetime,
-              by: Agent) -> None:
+def do_snooze(
+    session: AsyncSession, conversation: Conversation, *, until: datetime, by: Agent
+) -> None:
     if conversation.status == Status.RESOLVED.value:
         raise Conflict("a resolved conversation cannot be snoozed")
     if until <= utcnow():
         raise InvalidInput("snooze until a time in the future")
     conversation.status = Status.SNOOZED.value
     conversation.snoozed_until = until
-    _event(session, conversation, EventType.CONVERSATION_SNOOZED, agent_id=by.id,
-           data={"until": until.isoformat()})
-    enqueue(session, CONVERSATION_WAKE,
-            {"conversation_id": conversation.id, "until": until.isoformat()},
-            workspace_id=conversation.workspace_id, run_at=until)
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_SNOOZED,
+        agent_id=by.id,
+        data={"until": until.isoformat()},
+    )
+    enqueue(
+        session,
+        CONVERSATION_WAKE,
+        {"conversation_id": conversation.id, "until": until.isoformat()},
+        workspace_id=conversation.workspace_id,
+        run_at=until,
+    )
 
 
 def do_wake(session: AsyncSession, conversation: Conversation, *, due: datetime) -> bool:
@@ -334,44 +507,69 @@ def do_wake(session: AsyncSession, conversation: Conversation, *, due: datetime)
         return False
     conversation.status = Status.OPEN.value
     conversation.snoozed_until = None
-    _event(session, conversation, EventType.CONVERSATION_WOKEN, data={"from": "snoozed",
-                                                                      "by": "timer"})
+    _event(
+        session, conversation, EventType.CONVERSATION_WOKEN, data={"from": "snoozed", "by": "timer"}
+    )
     return True
 
 
-def do_set_priority(session: AsyncSession, conversation: Conversation, priority: Priority, *,
-                    by: Agent | None) -> None:
+def do_set_priority(
+    session: AsyncSession, conversation: Conversation, priority: Priority, *, by: Agent | None
+) -> None:
     previous = conversation.priority
     conversation.priority = priority.value
-    _event(session, conversation, EventType.CONVERSATION_PRIORITY_CHANGED,
-           agent_id=by.id if by else None,
-           data={"priority": priority.value, "previous": previous})
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_PRIORITY_CHANGED,
+        agent_id=by.id if by else None,
+        data={"priority": priority.value, "previous": previous},
+    )
 
 
 async def do_set_topics(
-    session: AsyncSession, conversation: Conversation, topics: list[tuple[str, str]], *,
-    by: Agent | None, language: str | None = None,
+    session: AsyncSession,
+    conversation: Conversation,
+    topics: list[tuple[str, str]],
+    *,
+    by: Agent | None,
+    language: str | None = None,
 ) -> None:
     """Replace the thread's topics, each ``(name, domain)`` with domain service|support."""
     await session.execute(
         delete(ConversationTopic).where(ConversationTopic.conversation_id == conversation.id)
     )
     session.add_all(
-        ConversationTopic(workspace_id=conversation.workspace_id,
-                          conversation_id=conversation.id, name=name, domain=domain)
+        ConversationTopic(
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            name=name,
+            domain=domain,
+        )
         for name, domain in dict(topics).items()
     )
     if language is not None:
         conversation.language = language
-    _event(session, conversation, EventType.CONVERSATION_TOPICS_CHANGED,
-           agent_id=by.id if by else None,
-           data={"topics": [{"name": n, "domain": d} for n, d in dict(topics).items()],
-                 "language": conversation.language})
+    _event(
+        session,
+        conversation,
+        EventType.CONVERSATION_TOPICS_CHANGED,
+        agent_id=by.id if by else None,
+        data={
+            "topics": [{"name": n, "domain": d} for n, d in dict(topics).items()],
+            "language": conversation.language,
+        },
+    )
 
 
 def do_update_delivery(
-    session: AsyncSession, message: Message, status: DeliveryStatus, *,
-    external_id: str | None = None, error_code: str | None = None, error: str | None = None,
+    session: AsyncSession,
+    message: Message,
+    status: DeliveryStatus,
+    *,
+    external_id: str | None = None,
+    error_code: str | None = None,
+    error: str | None = None,
 ) -> bool:
     """Move a message's delivery status forward only; a late 'delivered' after 'read' is a no-op."""
     current = DeliveryStatus(message.delivery_status or DeliveryStatus.QUEUED.value)
@@ -385,9 +583,17 @@ def do_update_delivery(
     if status is DeliveryStatus.FAILED:
         message.delivery_error_code = error_code
         message.delivery_error = error
-    append_event(session, message.workspace_id, EventType.MESSAGE_STATUS_CHANGED,
-                 conversation_id=message.conversation_id, message_id=message.id, data={
-                     "status": status.value, "previous": current.value,
-                     "error_code": error_code, "error": error,
-                 })
+    append_event(
+        session,
+        message.workspace_id,
+        EventType.MESSAGE_STATUS_CHANGED,
+        conversation_id=message.conversation_id,
+        message_id=message.id,
+        data={
+            "status": status.value,
+            "previous": current.value,
+            "error_code": error_code,
+            "error": error,
+        },
+    )
     return True

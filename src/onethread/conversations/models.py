@@ -76,9 +76,7 @@ class Conversation(IdMixin, TimestampMixin, WorkspaceScoped, Base):
             postgresql_where=text(UNRESOLVED),
         ),
         Index("ix_conversations_inbox_list", "workspace_id", "last_message_at", "id"),
-        Index(
-            "ix_conversations_status_list", "workspace_id", "status", "last_message_at", "id"
-        ),
+        Index("ix_conversations_status_list", "workspace_id", "status", "last_message_at", "id"),
         Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
         Index("ix_conversations_team", "workspace_id", "team_id", "status"),
         Index("ix_conversations_contact", "contact_id", "resolved_at"),
@@ -92,9 +90,7 @@ class Conversation(IdMixin, TimestampMixin, WorkspaceScoped, Base):
     priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL.value)
     language: Mapped[str | None] = mapped_column(String(16))
     subject: Mapped[str | None] = mapped_column(String(300))
-    last_inbox_id: Mapped[int | None] = mapped_column(
-        ForeignKey("inboxes.id", ondelete="SET NULL")
-    )
+    last_inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inboxes.id", ondelete="SET NULL"))
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -110,9 +106,7 @@ class ConversationTopic(IdMixin, WorkspaceScoped, Base):
         Index("ix_conversation_topics_lookup", "workspace_id", "name", "conversation_id"),
     )
 
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     domain: Mapped[str] = mapped_column(String(16))
 
@@ -124,9 +118,7 @@ class Message(IdMixin, TimestampMixin, WorkspaceScoped, Base):
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
     )
 
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inboxes.id", ondelete="SET NULL"))
     direction: Mapped[str] = mapped_column(String(4))
     sender_kind: Mapped[str] = mapped_column(String(16))

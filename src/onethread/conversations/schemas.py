@@ -120,15 +120,20 @@ class InboundIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sender_id: str = Field(min_length=1, max_length=255,
-                           description="The sender's id on this inbox's channel.")
+    sender_id: str = Field(
+        min_length=1, max_length=255, description="The sender's id on this inbox's channel."
+    )
     sender_name: str | None = Field(default=None, max_length=200)
     sender_phone: str | None = Field(default=None, max_length=32)
     sender_email: str | None = Field(default=None, max_length=320)
-    verified: bool = Field(default=False, description="Phone/email checked by the caller: "
-                           "links this sender to a contact with the same phone or email.")
+    verified: bool = Field(
+        default=False,
+        description="Phone/email checked by the caller: "
+        "links this sender to a contact with the same phone or email.",
+    )
     external_id: str | None = Field(
-        default=None, max_length=255,
+        default=None,
+        max_length=255,
         description="The provider's message id; a repeat is stored once.",
     )
     text: str = Field(min_length=1, max_length=20000)

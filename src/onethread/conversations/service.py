@@ -32,8 +32,9 @@ async def access_conversation(
 
 async def open_conversation_of(session: AsyncSession, contact_id: int) -> Conversation | None:
     row: Conversation | None = await session.scalar(
-        select(Conversation).where(Conversation.contact_id == contact_id,
-                                   Conversation.status != Status.RESOLVED.value)
+        select(Conversation).where(
+            Conversation.contact_id == contact_id, Conversation.status != Status.RESOLVED.value
+        )
     )
     return row
 
@@ -43,9 +44,11 @@ async def latest_resolved_conversation(
 ) -> Conversation | None:
     row: Conversation | None = await session.scalar(
         select(Conversation)
-        .where(Conversation.contact_id == contact_id,
-               Conversation.status == Status.RESOLVED.value,
-               Conversation.merged_into_id.is_(None))
+        .where(
+            Conversation.contact_id == contact_id,
+            Conversation.status == Status.RESOLVED.value,
+            Conversation.merged_into_id.is_(None),
+        )
         .order_by(Conversation.resolved_at.desc(), Conversation.id.desc())
         .limit(1)
     )
@@ -64,9 +67,13 @@ async def reply_target(
     """The inbox and recipient identity of a reply: the latest inbound channel by default."""
     if inbox is None:
         last_inbound = await session.scalar(
-            select(Message).where(Message.conversation_id == conversation.id,
-                                  Message.direction == Direction.INBOUND.value)
-            .order_by(Message.id.desc()).limit(1)
+            select(Message)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == Direction.INBOUND.value,
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
         )
         if last_inbound is None or last_inbound.inbox_id is None:
             raise InvalidInput("the contact has not written on any channel yet; pick an inbox")
@@ -78,14 +85,19 @@ async def reply_target(
         raise NotFound(f"inbox {inbox.id} not found")
     identity = await session.scalar(
         select(ContactIdentity)
-        .where(ContactIdentity.contact_id == conversation.contact_id,
-               ContactIdentity.channel == IDENTITY_CHANNEL[ChannelKind(inbox.channel)])
-        .order_by(ContactIdentity.id.desc()).limit(1)
+        .where(
+            ContactIdentity.contact_id == conversation.contact_id,
+            ContactIdentity.channel == IDENTITY_CHANNEL[ChannelKind(inbox.channel)],
+        )
+        .order_by(ContactIdentity.id.desc())
+        .limit(1)
     )
     if identity is None:
-        raise InvalidInput(f"the contact has no identity on {inbox.channel}; "
-                           "reply on one of the channels they used",
-                           details={"inbox_id": inbox.id})
+        raise InvalidInput(
+            f"the contact has no identity on {inbox.channel}; "
+            "reply on one of the channels they used",
+            details={"inbox_id": inbox.id},
+        )
     return ReplyTarget(inbox, identity.id)
 
 
@@ -118,12 +130,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _filtered(workspace_id: int, filters: ConversationFilters) -> Select[Conversation]:
-    query = select(Conversation).where(Conversation.workspace_id == workspace_id,
-                                       Conversation.merged_into_id.is_(None))
+    query = select(Conversation).where(
+        Conversation.workspace_id == workspace_id, Conversation.merged_into_id.is_(None)
+    )
     equal = {
-        Conversation.status: filters.status, Conversation.handler: filters.handler,
-        Conversation.assignee_id: filters.assignee_id, Conversation.team_id: filters.team_id,
-        Conversation.language: filters.language, Conversation.contact_id: filters.contact_id,
+        Conversation.status: filters.status,
+        Conversation.handler: filters.handler,
+        Conversation.assignee_id: filters.assignee_id,
+        Conversation.team_id: filters.team_id,
+        Conversation.language: filters.language,
+        Conversation.contact_id: filters.contact_id,
     }
     for column, value in equal.items():
         if value is not None:
@@ -131,12 +147,15 @@ def _filtered(workspace_id: int, filters: ConversationFilters) -> Select[Convers
     if filters.unassigned:
         query = query.where(Conversation.assignee_id.is_(None))
     if filters.inbox_id is not None:
-        query = query.where(select(Message.id).where(
-            Message.conversation_id == Conversation.id, Message.inbox_id == filters.inbox_id
-        ).exists())
+        query = query.where(
+            select(Message.id)
+            .where(Message.conversation_id == Conversation.id, Message.inbox_id == filters.inbox_id)
+            .exists()
+        )
     if filters.topic is not None or filters.domain is not None:
         topic_match = select(ConversationTopic.id).where(
-            ConversationTopic.conversation_id == Conversation.id)
+            ConversationTopic.conversation_id == Conversation.id
+        )
         if filters.topic is not None:
             topic_match = topic_match.where(ConversationTopic.name == filters.topic)
         if filters.domain is not None:
@@ -146,17 +165,26 @@ def _filtered(workspace_id: int, filters: ConversationFilters) -> Select[Convers
         pattern = f"%{filters.q.strip()}%"
         contact_match = select(Contact.id).where(
             Contact.workspace_id == workspace_id,
-            or_(Contact.name.ilike(pattern), Contact.email.ilike(pattern),
-                Contact.phone.ilike(pattern)))
-        text_match = select(Message.id).where(Message.conversation_id == Conversation.id,
-                                              Message.text.ilike(pattern))
+            or_(
+                Contact.name.ilike(pattern),
+                Contact.email.ilike(pattern),
+                Contact.phone.ilike(pattern),
+            ),
+        )
+        text_match = select(Message.id).where(
+            Message.conversation_id == Conversation.id, Message.text.ilike(pattern)
+        )
         query = query.where(or_(Conversation.contact_id.in_(contact_match), text_match.exists()))
     return query
 
 
 async def list_conversations(
-    session: AsyncSession, workspace_id: int, filters: ConversationFilters, *,
-    limit: int = 25, cursor: str | None = None,
+    session: AsyncSession,
+    workspace_id: int,
+    filters: ConversationFilters,
+    *,
+    limit: int = 25,
+    cursor: str | None = None,
 ) -> tuple[list[Conversation], str | None]:
     """Newest activity first, keyset-paged so page 400 costs what page 1 costs."""
     query = _filtered(workspace_id, filters)
@@ -186,7 +214,8 @@ async def topics_of(
     topics: dict[int, list[ConversationTopic]] = {cid: [] for cid in conversation_ids}
     if conversation_ids:
         for topic in await session.scalars(
-            select(ConversationTopic).where(ConversationTopic.conversation_id.in_(conversation_ids))
+            select(ConversationTopic)
+            .where(ConversationTopic.conversation_id.in_(conversation_ids))
             .order_by(ConversationTopic.id)
         ):
             topics[topic.conversation_id].append(topic)
@@ -215,8 +244,12 @@ async def contacts_of(session: AsyncSession, contact_ids: list[int]) -> dict[int
 
 
 async def timeline(
-    session: AsyncSession, conversation: Conversation, *, include_private: bool = True,
-    after_id: int | None = None, limit: int = 500,
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    include_private: bool = True,
+    after_id: int | None = None,
+    limit: int = 500,
 ) -> list[tuple[Message, str | None]]:
     """Messages of the thread in order, each with the channel it travelled on."""
     query = (

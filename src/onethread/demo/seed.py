@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,51 +60,87 @@ async def seed_demo(settings: Settings) -> DemoSummary:
     try:
         async with db.session() as session:
             workspace = await session.scalar(
-                select(Workspace).where(Workspace.name == script.COMPANY))
+                select(Workspace).where(Workspace.name == script.COMPANY)
+            )
             if workspace is None:
                 cast = await _cast(session, SecretBox(settings.effective_secret_key))
                 workspace = cast.workspace
                 for thread in script.THREADS:
                     await _play(session, cast, thread)
-            admin = await session.scalar(select(Agent).where(
-                Agent.workspace_id == workspace.id, Agent.email == script.ADMIN_EMAIL))
+            admin = await session.scalar(
+                select(Agent).where(
+                    Agent.workspace_id == workspace.id, Agent.email == script.ADMIN_EMAIL
+                )
+            )
             assert admin is not None
             _, token = await do_create_token(session, admin, name="onethread demo")
-            count = len((await session.scalars(select(Conversation.id).where(
-                Conversation.workspace_id == workspace.id))).all())
+            count = len(
+                (
+                    await session.scalars(
+                        select(Conversation.id).where(Conversation.workspace_id == workspace.id)
+                    )
+                ).all()
+            )
     finally:
         await db.dispose()
-    return DemoSummary(workspace.id, workspace.name, script.ADMIN_EMAIL, script.PASSWORD,
-                       token, count)
+    return DemoSummary(
+        workspace.id, workspace.name, script.ADMIN_EMAIL, script.PASSWORD, token, count
+    )
 
 
 async def _cast(session: AsyncSession, box: SecretBox) -> Cast:
-    hours = [OpeningHours.model_validate({"day": day, "start": "08:00", "end": "18:00"})
-             for day in ("mon", "tue", "wed", "thu", "fri")]
+    hours = [
+        OpeningHours.model_validate({"day": day, "start": "08:00", "end": "18:00"})
+        for day in ("mon", "tue", "wed", "thu", "fri")
+    ]
     created = await do_create_workspace(
-        session, name=script.COMPANY, admin_email=script.ADMIN_EMAIL,
-        admin_password=script.PASSWORD, admin_name="Demo Admin",
-        settings=WorkspaceSettings(reopen_window_hours=72, timezone="America/Los_Angeles",
-                                   business_hours=hours),
+        session,
+        name=script.COMPANY,
+        admin_email=script.ADMIN_EMAIL,
+        admin_password=script.PASSWORD,
+        admin_name="Demo Admin",
+        settings=WorkspaceSettings(
+            reopen_window_hours=72, timezone="America/Los_Angeles", business_hours=hours
+        ),
     )
     agents: dict[str, Agent] = {}
     members: dict[str, list[int]] = {script.BILLING: [], script.SUPPORT: []}
     for email, name, role, languages, team in script.AGENTS:
-        agent = await do_create_agent(session, created.workspace.id, email=email, name=name,
-                                      role=Role(role), password=script.PASSWORD,
-                                      languages=languages)
+        agent = await do_create_agent(
+            session,
+            created.workspace.id,
+            email=email,
+            name=name,
+            role=Role(role),
+            password=script.PASSWORD,
+            languages=languages,
+        )
         agents[email] = agent
         members[team].append(agent.id)
     teams = {
-        name: await do_create_team(session, created.workspace.id, name=name, domain=domain,
-                                   member_ids=members[name], by_agent_id=created.admin.id)
-        for name, domain in ((script.BILLING, Domain.SERVICE.value),
-                             (script.SUPPORT, Domain.SUPPORT.value))
+        name: await do_create_team(
+            session,
+            created.workspace.id,
+            name=name,
+            domain=domain,
+            member_ids=members[name],
+            by_agent_id=created.admin.id,
+        )
+        for name, domain in (
+            (script.BILLING, Domain.SERVICE.value),
+            (script.SUPPORT, Domain.SUPPORT.value),
+        )
     }
     inboxes = {
-        kind: await do_create_inbox(session, created.workspace.id, box,
-                                    channel=ChannelKind(kind), name=name, config=config,
-                                    by_agent_id=created.admin.id)
+        kind: await do_create_inbox(
+            session,
+            created.workspace.id,
+            box,
+            channel=ChannelKind(kind),
+            name=name,
+            config=config,
+            by_agent_id=created.admin.id,
+        )
         for kind, name, config in script.INBOXES
     }
     return Cast(created.workspace, created.admin, agents, teams, inboxes)
@@ -118,19 +155,33 @@ async def _play(session: AsyncSession, cast: Cast, thread: script.Thread) -> Non
             _, kind, text = turn
             sender = SenderIdentity(
                 channel=IDENTITY_CHANNEL[ChannelKind(kind)],
-                external_id=customer.identities[kind], display_name=customer.name,
-                phone=customer.phone, email=customer.email,
+                external_id=customer.identities[kind],
+                display_name=customer.name,
+                phone=customer.phone,
+                email=customer.email,
                 verified=bool(customer.phone or customer.email),
             )
             recorded = await actions.do_record_inbound(
-                session, cast.workspace, cast.inboxes[kind],
-                InboundMessage(sender=sender, text=text,
-                               external_id=f"demo-{customer.identities[kind]}-{text[:24]}"))
+                session,
+                cast.workspace,
+                cast.inboxes[kind],
+                InboundMessage(
+                    sender=sender,
+                    text=text,
+                    external_id=f"demo-{customer.identities[kind]}-{text[:24]}",
+                ),
+            )
             conversation = recorded.conversation
             if not recorded.contact.attributes:
-                do_update_contact(session, recorded.contact, {
-                    "attributes": customer.attributes, "language": customer.language,
-                }, by_agent_id=None)
+                do_update_contact(
+                    session,
+                    recorded.contact,
+                    {
+                        "attributes": customer.attributes,
+                        "language": customer.language,
+                    },
+                    by_agent_id=None,
+                )
             conversation.language = customer.language
             continue
         assert conversation is not None, "a thread starts with the customer"
@@ -143,42 +194,50 @@ async def _play(session: AsyncSession, cast: Cast, thread: script.Thread) -> Non
     await _spread_in_time(session, conversation, thread.hours_ago)
 
 
-async def _apply(session: AsyncSession, cast: Cast, conversation: Conversation,
-                 turn: tuple[object, ...]) -> None:
+async def _apply(
+    session: AsyncSession, cast: Cast, conversation: Conversation, turn: tuple[Any, ...]
+) -> None:
     verb, *args = turn
-    assignee = cast.agents.get(str(args[0])) if args else None
+    named = cast.agents.get(str(args[0])) if args else None
+    assignee = next((a for a in cast.agents.values() if a.id == conversation.assignee_id), None)
     if verb == "ai":
-        await actions.do_send_reply(session, conversation, text=str(args[0]),
-                                    sender_kind=SenderKind.AI, ai_meta=args[1])  # type: ignore[arg-type]
+        await actions.do_send_reply(
+            session, conversation, text=args[0], sender_kind=SenderKind.AI, ai_meta=args[1]
+        )
     elif verb == "agent":
-        await actions.do_send_reply(session, conversation, text=str(args[1]), agent=assignee)
+        await actions.do_send_reply(session, conversation, text=args[1], agent=named)
     elif verb == "note":
-        await actions.do_add_note(session, conversation, text=str(args[1]), agent=assignee)
+        await actions.do_add_note(session, conversation, text=args[1], agent=named)
     elif verb == "handoff":
-        await actions.do_hand_off(session, conversation, reason=str(args[1]),
-                                  team=cast.teams[str(args[0])], summary=str(args[2]))
+        team = cast.teams[args[0]]
+        await actions.do_hand_off(session, conversation, reason=args[1], team=team, summary=args[2])
     elif verb == "assign":
-        actions.do_assign(session, conversation, assignee, by=cast.admin)
+        actions.do_assign(session, conversation, named, by=cast.admin)
     elif verb == "resolve":
-        helper = cast.agents.get(next((e for e, a in cast.agents.items()
-                                       if a.id == conversation.assignee_id), ""))
-        actions.do_resolve(session, conversation, by=helper)
+        actions.do_resolve(session, conversation, by=assignee)
     elif verb == "snooze":
-        until = utcnow() + timedelta(hours=float(args[0]))  # type: ignore[arg-type]
-        by = cast.agents.get(next((e for e, a in cast.agents.items()
-                                   if a.id == conversation.assignee_id), "")) or cast.admin
-        actions.do_snooze(session, conversation, until=until, by=by)
+        until = utcnow() + timedelta(hours=float(args[0]))
+        actions.do_snooze(session, conversation, until=until, by=assignee or cast.admin)
+    else:
+        raise ValueError(f"unknown demo turn {verb!r}")
     await session.flush()
 
 
-async def _spread_in_time(session: AsyncSession, conversation: Conversation,
-                          hours_ago: float) -> None:
+async def _spread_in_time(
+    session: AsyncSession, conversation: Conversation, hours_ago: float
+) -> None:
     """Move the thread's history back so the demo reads like a real week."""
     start = utcnow() - timedelta(hours=hours_ago)
-    messages = (await session.scalars(select(Message).where(
-        Message.conversation_id == conversation.id).order_by(Message.id))).all()
-    events = (await session.scalars(select(Event).where(
-        Event.conversation_id == conversation.id).order_by(Event.id))).all()
+    messages = (
+        await session.scalars(
+            select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
+        )
+    ).all()
+    events = (
+        await session.scalars(
+            select(Event).where(Event.conversation_id == conversation.id).order_by(Event.id)
+        )
+    ).all()
     message_times = {m.id: start + TURN_SPACING * i for i, m in enumerate(messages)}
     for message in messages:
         message.created_at = message_times[message.id]

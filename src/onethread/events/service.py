@@ -7,8 +7,13 @@ from onethread.events.models import Event
 
 
 async def events_since(
-    session: AsyncSession, workspace_id: int, *, after_id: int = 0, limit: int = 200,
-    conversation_id: int | None = None, types: list[str] | None = None,
+    session: AsyncSession,
+    workspace_id: int,
+    *,
+    after_id: int = 0,
+    limit: int = 200,
+    conversation_id: int | None = None,
+    types: list[str] | None = None,
 ) -> list[Event]:
     query = (
         select(Event)

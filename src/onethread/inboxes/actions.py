@@ -35,9 +35,13 @@ async def do_create_inbox(
     )
     session.add(inbox)
     await session.flush()
-    append_event(session, workspace_id, EventType.INBOX_CREATED, agent_id=by_agent_id,
-                 data={"id": inbox.id, "channel": channel.value, "name": name,
-                       "ai_mode": ai_mode.value})
+    append_event(
+        session,
+        workspace_id,
+        EventType.INBOX_CREATED,
+        agent_id=by_agent_id,
+        data={"id": inbox.id, "channel": channel.value, "name": name, "ai_mode": ai_mode.value},
+    )
     return inbox
 
 
@@ -63,6 +67,11 @@ def do_update_inbox(
     if ai_mode is not None and ai_mode.value != inbox.ai_mode:
         inbox.ai_mode, changed = ai_mode.value, [*changed, "ai_mode"]
     if changed:
-        append_event(session, inbox.workspace_id, EventType.INBOX_UPDATED, agent_id=by_agent_id,
-                     data={"id": inbox.id, "changed": changed, "ai_mode": inbox.ai_mode})
+        append_event(
+            session,
+            inbox.workspace_id,
+            EventType.INBOX_UPDATED,
+            agent_id=by_agent_id,
+            data={"id": inbox.id, "changed": changed, "ai_mode": inbox.ai_mode},
+        )
     return inbox

@@ -36,8 +36,9 @@ async def _wake(context: JobContext, payload: dict[str, Any]) -> None:
 async def _assistant_turn(context: JobContext, payload: dict[str, Any]) -> None:
     # The grounded assistant arrives with its own issue; until then the thread
     # stays with the humans and this job only marks the turn as seen.
-    log.debug("assistant turn for conversation %s: no assistant installed",
-              payload.get("conversation_id"))
+    log.debug(
+        "assistant turn for conversation %s: no assistant installed", payload.get("conversation_id")
+    )
 
 
 HANDLERS: dict[str, Handler] = {

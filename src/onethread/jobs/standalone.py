@@ -22,9 +22,14 @@ async def run_worker(settings: Settings) -> None:
     db.set_publisher(bus.publish)
     try:
         async with httpx.AsyncClient(timeout=15) as http:
-            worker = Worker(JobContext(settings=settings, db=db,
-                                       secrets=SecretBox(settings.effective_secret_key),
-                                       http=http))
+            worker = Worker(
+                JobContext(
+                    settings=settings,
+                    db=db,
+                    secrets=SecretBox(settings.effective_secret_key),
+                    http=http,
+                )
+            )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, worker.stop)

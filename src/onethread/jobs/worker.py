@@ -26,8 +26,14 @@ def worker_name() -> str:
 
 
 class Worker:
-    def __init__(self, context: JobContext, *, name: str | None = None, batch: int = 8,
-                 handlers: dict[str, Handler] | None = None) -> None:
+    def __init__(
+        self,
+        context: JobContext,
+        *,
+        name: str | None = None,
+        batch: int = 8,
+        handlers: dict[str, Handler] | None = None,
+    ) -> None:
         self.context = context
         self.name = name or worker_name()
         self.batch = batch
@@ -47,8 +53,9 @@ class Worker:
     async def run_once(self) -> int:
         """Claim one batch and run it; returns how many jobs ran."""
         settings = self.context.settings
-        jobs = await actions.claim(self.context.db, self.name, limit=self.batch,
-                                   lease_seconds=settings.job_lease_seconds)
+        jobs = await actions.claim(
+            self.context.db, self.name, limit=self.batch, lease_seconds=settings.job_lease_seconds
+        )
         if jobs:
             await asyncio.gather(*(self._run(job) for job in jobs))
         return len(jobs)
@@ -56,8 +63,9 @@ class Worker:
     async def _run(self, job: Job) -> None:
         handler = self.handlers.get(job.kind)
         if handler is None:
-            await actions.fail(self.context.db, job, f"no handler for job kind {job.kind!r}",
-                               permanent=True)
+            await actions.fail(
+                self.context.db, job, f"no handler for job kind {job.kind!r}", permanent=True
+            )
             return
         try:
             await handler(self.context, job.payload)
@@ -65,7 +73,8 @@ class Worker:
             await actions.fail(self.context.db, job, str(exc), permanent=True)
         except Exception as exc:
             status = await actions.fail(
-                self.context.db, job,
+                self.context.db,
+                job,
                 "".join(traceback.format_exception_only(exc)).strip(),
             )
             log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, exc)
@@ -96,5 +105,4 @@ class Worker:
             try:
                 await actions.beat(self.context.db, self.name)
             except Exception:
-                log.warning("worker %s could not record its heartbeat", self.name,
-                            exc_info=True)
+                log.warning("worker %s could not record its heartbeat", self.name, exc_info=True)

@@ -48,7 +48,11 @@ def enqueue(
 
 
 async def claim(
-    db: Database, worker: str, *, limit: int = 1, lease_seconds: int = 300,
+    db: Database,
+    worker: str,
+    *,
+    limit: int = 1,
+    lease_seconds: int = 300,
     kinds: list[str] | None = None,
 ) -> list[Job]:
     """Take due jobs, and running jobs whose lease ran out (their worker died)."""
@@ -77,10 +81,17 @@ async def complete(db: Database, job: Job) -> bool:
     async with db.session() as session:
         result = await session.execute(
             update(Job)
-            .where(Job.id == job.id, Job.locked_by == job.locked_by,
-                   Job.status == JobStatus.RUNNING.value)
-            .values(status=JobStatus.DONE.value, finished_at=utcnow(), locked_until=None,
-                    last_error=None)
+            .where(
+                Job.id == job.id,
+                Job.locked_by == job.locked_by,
+                Job.status == JobStatus.RUNNING.value,
+            )
+            .values(
+                status=JobStatus.DONE.value,
+                finished_at=utcnow(),
+                locked_until=None,
+                last_error=None,
+            )
         )
     return bool(getattr(result, "rowcount", 0))
 
@@ -97,8 +108,11 @@ async def fail(db: Database, job: Job, error: str, *, permanent: bool = False) -
     async with db.session() as session:
         await session.execute(
             update(Job)
-            .where(Job.id == job.id, Job.locked_by == job.locked_by,
-                   Job.status == JobStatus.RUNNING.value)
+            .where(
+                Job.id == job.id,
+                Job.locked_by == job.locked_by,
+                Job.status == JobStatus.RUNNING.value,
+            )
             .values(**values)
         )
     return str(values.get("status"))

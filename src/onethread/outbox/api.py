@@ -30,21 +30,35 @@ class JobOut(BaseModel):
 
 
 def job_out(job: Job) -> JobOut:
-    return JobOut(id=job.id, kind=job.kind, status=JobStatus(job.status), payload=job.payload,
-                  attempts=job.attempts, max_attempts=job.max_attempts, run_at=job.run_at,
-                  last_error=job.last_error, created_at=job.created_at,
-                  finished_at=job.finished_at)
+    return JobOut(
+        id=job.id,
+        kind=job.kind,
+        status=JobStatus(job.status),
+        payload=job.payload,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        run_at=job.run_at,
+        last_error=job.last_error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
 
 
 @router.get("/jobs", response_model=list[JobOut])
 async def list_jobs(
-    caller: AdminCaller, session: ReadSession, status: JobStatus | None = None,
+    caller: AdminCaller,
+    session: ReadSession,
+    status: JobStatus | None = None,
     kind: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[JobOut]:
-    jobs = await service.list_jobs(session, workspace_id=caller.workspace_id,
-                                   status=status.value if status else None, kind=kind,
-                                   limit=limit)
+    jobs = await service.list_jobs(
+        session,
+        workspace_id=caller.workspace_id,
+        status=status.value if status else None,
+        kind=kind,
+        limit=limit,
+    )
     return [job_out(job) for job in jobs]
 
 

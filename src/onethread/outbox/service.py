@@ -13,8 +13,12 @@ from onethread.outbox.models import Job, WorkerHeartbeat
 
 
 async def list_jobs(
-    session: AsyncSession, *, workspace_id: int | None, status: str | None = None,
-    kind: str | None = None, limit: int = 100,
+    session: AsyncSession,
+    *,
+    workspace_id: int | None,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 100,
 ) -> list[Job]:
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if workspace_id is not None:

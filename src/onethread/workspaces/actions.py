@@ -37,11 +37,16 @@ async def do_create_workspace(
     )
     session.add(workspace)
     await session.flush()
-    append_event(session, workspace.id, EventType.WORKSPACE_CREATED,
-                 data={"id": workspace.id, "name": name})
+    append_event(
+        session, workspace.id, EventType.WORKSPACE_CREATED, data={"id": workspace.id, "name": name}
+    )
     admin = await do_create_agent(
-        session, workspace.id, email=admin_email, name=admin_name or admin_email.partition("@")[0],
-        role=Role.ADMIN, password=admin_password,
+        session,
+        workspace.id,
+        email=admin_email,
+        name=admin_name or admin_email.partition("@")[0],
+        role=Role.ADMIN,
+        password=admin_password,
     )
     _, token = await do_create_token(session, admin, name="created by onethread init")
     return NewWorkspace(workspace=workspace, admin=admin, token=token)
@@ -59,6 +64,11 @@ def do_update_workspace(
         workspace.name = name
     if settings is not None:
         workspace.settings = settings.model_dump(mode="json")
-    append_event(session, workspace.id, EventType.WORKSPACE_UPDATED, agent_id=by_agent_id,
-                 data={"name": workspace.name, "settings_changed": settings is not None})
+    append_event(
+        session,
+        workspace.id,
+        EventType.WORKSPACE_UPDATED,
+        agent_id=by_agent_id,
+        data={"name": workspace.name, "settings_changed": settings is not None},
+    )
     return workspace

@@ -13,15 +13,16 @@ router = APIRouter(tags=["workspace"])
 
 @router.get("/workspace", response_model=WorkspaceOut)
 async def get_workspace(caller: CurrentCaller, session: ReadSession) -> WorkspaceOut:
-    return WorkspaceOut.model_validate(
-        await service.access_workspace(session, caller.workspace_id))
+    return WorkspaceOut.model_validate(await service.access_workspace(session, caller.workspace_id))
 
 
 @router.patch("/workspace", response_model=WorkspaceOut)
-async def update_workspace(body: WorkspaceUpdate, caller: AdminCaller,
-                           session: WriteSession) -> WorkspaceOut:
+async def update_workspace(
+    body: WorkspaceUpdate, caller: AdminCaller, session: WriteSession
+) -> WorkspaceOut:
     workspace = await service.access_workspace(session, caller.workspace_id)
-    actions.do_update_workspace(session, workspace, by_agent_id=caller.agent.id,
-                                name=body.name, settings=body.settings)
+    actions.do_update_workspace(
+        session, workspace, by_agent_id=caller.agent.id, name=body.name, settings=body.settings
+    )
     await session.commit()
     return WorkspaceOut.model_validate(workspace)

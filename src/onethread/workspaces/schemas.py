@@ -32,7 +32,9 @@ class WorkspaceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reopen_window_hours: int = Field(
-        default=72, ge=0, le=24 * 90,
+        default=72,
+        ge=0,
+        le=24 * 90,
         description="A message this long after resolution reopens the thread; later starts anew.",
     )
     timezone: str = "UTC"
