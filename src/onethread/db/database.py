@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from onethread.db.sqlite_inline import inline_connector
+
 T = TypeVar("T")
 
 # Session.info keys: events appended in a unit of work, and who publishes them after commit.
@@ -35,7 +37,8 @@ def _prepare_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself so that writers can take the lock up front.
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in SQLITE_PRAGMAS:
             cursor.execute(pragma)
@@ -59,10 +62,16 @@ class Database:
             database = parsed.database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            # One writer connection: SQLite admits one writer at a time anyway, and queueing
-            # here hands over at once where busy_timeout polls with sleeps of up to 100 ms.
+            # One writer connection, inline on the event loop (sqlite_inline.py): SQLite
+            # admits one writer at a time anyway, and queueing here hands over at once
+            # where busy_timeout polls with sleeps of up to 100 ms.
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=10
+                url,
+                echo=echo,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=10,
+                async_creator=inline_connector(database or ":memory:"),
             )
             _prepare_sqlite(self.engine, immediate=True)
             self.read_engine = create_async_engine(url, echo=echo, pool_size=4, max_overflow=8)
