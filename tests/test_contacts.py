@@ -128,3 +128,18 @@ async def test_pages_of_contacts_do_not_overlap(harness: Harness) -> None:
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) == 7
+
+
+async def test_a_value_the_database_refuses_is_a_400_and_nothing_is_stored(
+    harness: Harness,
+) -> None:
+    admin = await workspace(harness)
+    whatsapp = await inbox(admin, "whatsapp")
+    response = await admin.post(f"/inboxes/{whatsapp['id']}/inbound",
+                                json={"sender_id": "15550009001", "text": "nul \u0000 here"})
+    if harness.db.is_sqlite:  # SQLite stores NUL characters as they are
+        assert response.status_code == 201
+        return
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_input"
+    assert (await admin.ok("GET", "/contacts"))["items"] == []

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -79,6 +79,23 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
+    # A data exception (DBAPI DataError, SQLSTATE class 22) is a value the database will
+    # not store: PostgreSQL refuses NUL characters in text, for one. Nothing was stored,
+    # and the caller can fix the request. Anything else is our fault.
+    assert isinstance(exc, DBAPIError)
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", ""))
+    if isinstance(exc, DataError) or sqlstate.startswith("22"):
+        reason = str(exc.orig).splitlines()[0]
+        return error_response(400, "invalid_input", f"a value cannot be stored: {reason}")
+    if isinstance(exc, IntegrityError) or sqlstate.startswith("23"):
+        # Two requests raced past the same check (a unique name, say); the loser is told.
+        return error_response(
+            409, "conflict", "this conflicts with a concurrent change; reload and try again"
+        )
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "internal_error", "an unexpected error occurred")
@@ -89,5 +106,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DBAPIError, _database_refused)
     app.add_exception_handler(PoolTimeout, _database_down)  # no connection free in time
     app.add_exception_handler(Exception, _unexpected)
