@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from onethread.models import Base
 from onethread.workspaces.actions import do_create_workspace
 from tests.conftest import Harness
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
 @dataclass
@@ -141,3 +145,15 @@ async def inbound(api: Api, inbox_id: int, sender_id: str, text: str, **extra: A
         201,
         json={"sender_id": sender_id, "text": text, **extra},
     )
+
+
+async def snapshot(harness: Harness) -> Snapshot:
+    """Every row of every table in primary-key order: "nothing changed" compares two of these."""
+    async with harness.db.read_session() as session:
+        return {
+            table.name: [
+                tuple(row)
+                for row in await session.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in Base.metadata.sorted_tables
+        }

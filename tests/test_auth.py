@@ -21,17 +21,23 @@ from onethread.agents.models import Agent, ApiToken
 from onethread.db.types import utcnow
 from onethread.inboxes.models import Inbox
 from onethread.inboxes.service import full_config
-from onethread.models import Base
 from onethread.outbox.models import Job, JobStatus
 from tests.conftest import Harness
-from tests.factories import PASSWORD, SANDBOX_CONFIGS, Api, agent, inbound, inbox, workspace
+from tests.factories import (
+    PASSWORD,
+    SANDBOX_CONFIGS,
+    Api,
+    agent,
+    inbound,
+    inbox,
+    snapshot,
+    workspace,
+)
 
 API_PREFIX = "/api/v1"
 LOGIN = ("POST", f"{API_PREFIX}/auth/login")
 SECRET_NAMES = {"access_token", "app_secret", "verify_token", "auth_token", "identity_secret"}
 OUT_OF_RANGE_ID = 2**63  # one past the largest BIGINT (and SQLite INTEGER)
-
-Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -82,18 +88,6 @@ async def operations(harness: Harness) -> list[tuple[str, str, dict[str, Any]]]:
     ]
     assert LOGIN in {(m, p) for m, p, _ in found}
     return found
-
-
-async def snapshot(harness: Harness) -> Snapshot:
-    """Every row of every table in primary-key order: "nothing changed" compares two of these."""
-    async with harness.db.read_session() as session:
-        return {
-            table.name: [
-                tuple(row)
-                for row in await session.execute(select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in Base.metadata.sorted_tables
-        }
 
 
 @dataclass

@@ -135,8 +135,10 @@ async def test_a_value_the_database_refuses_is_a_400_and_nothing_is_stored(
 ) -> None:
     admin = await workspace(harness)
     whatsapp = await inbox(admin, "whatsapp")
-    response = await admin.post(f"/inboxes/{whatsapp['id']}/inbound",
-                                json={"sender_id": "15550009001", "text": "nul \u0000 here"})
+    response = await admin.post(
+        f"/inboxes/{whatsapp['id']}/inbound",
+        json={"sender_id": "15550009001", "text": "nul \u0000 here"},
+    )
     if harness.db.is_sqlite:  # SQLite stores NUL characters as they are
         assert response.status_code == 201
         return

@@ -23,15 +23,12 @@ from onethread.conversations.models import Conversation
 from onethread.db.types import utcnow
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
-from onethread.models import Base
 from onethread.outbox.models import Job, JobStatus
 from tests.conftest import Harness
-from tests.factories import Api, agent, inbound, inbox, workspace
+from tests.factories import Api, Snapshot, agent, inbound, inbox, snapshot, workspace
 
 API_PREFIX = "/api/v1"
 SHARED_PHONE = "+15551230000"  # the same customer writes to both businesses
-
-Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
 @dataclass
@@ -124,18 +121,6 @@ async def _a_dead_job(harness: Harness, workspace_id: int) -> int:
 
 async def two_tenants(harness: Harness) -> tuple[Tenant, Tenant]:
     return await seed(harness, "A"), await seed(harness, "B")
-
-
-async def snapshot(harness: Harness) -> Snapshot:
-    """Every row of every table in primary-key order: "nothing changed" compares two of these."""
-    async with harness.db.read_session() as session:
-        return {
-            table.name: [
-                tuple(row)
-                for row in await session.execute(select(table).order_by(*table.primary_key.columns))
-            ]
-            for table in Base.metadata.sorted_tables
-        }
 
 
 def changed_tables(before: Snapshot, after: Snapshot) -> list[str]:

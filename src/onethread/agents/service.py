@@ -7,15 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.agents.models import Agent, ApiToken, Team, TeamMember
 from onethread.agents.passwords import token_digest
+from onethread.db.access import get_in_workspace
 from onethread.db.types import utcnow
 from onethread.errors import NotFound
 
 
 async def access_agent(session: AsyncSession, workspace_id: int, agent_id: int) -> Agent:
-    agent = await session.get(Agent, agent_id)
-    if agent is None or agent.workspace_id != workspace_id:
-        raise NotFound(f"agent {agent_id} not found")
-    return agent
+    return await get_in_workspace(session, Agent, workspace_id, agent_id, "agent")
 
 
 async def list_agents(session: AsyncSession, workspace_id: int) -> list[Agent]:
@@ -63,10 +61,7 @@ async def access_token(session: AsyncSession, agent: Agent, token_id: int) -> Ap
 
 
 async def access_team(session: AsyncSession, workspace_id: int, team_id: int) -> Team:
-    team = await session.get(Team, team_id)
-    if team is None or team.workspace_id != workspace_id:
-        raise NotFound(f"team {team_id} not found")
-    return team
+    return await get_in_workspace(session, Team, workspace_id, team_id, "team")
 
 
 async def list_teams(session: AsyncSession, workspace_id: int) -> list[Team]:

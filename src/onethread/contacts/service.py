@@ -4,14 +4,11 @@ from sqlalchemy import or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.contacts.models import Contact, ContactIdentity
-from onethread.errors import NotFound
+from onethread.db.access import get_in_workspace
 
 
 async def access_contact(session: AsyncSession, workspace_id: int, contact_id: int) -> Contact:
-    contact = await session.get(Contact, contact_id)
-    if contact is None or contact.workspace_id != workspace_id:
-        raise NotFound(f"contact {contact_id} not found")
-    return contact
+    return await get_in_workspace(session, Contact, workspace_id, contact_id, "contact")
 
 
 async def list_contacts(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -27,22 +28,19 @@ def head_revision() -> str | None:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply migrations over an existing engine (so SQLite pragmas apply too)."""
-    config = alembic_config(str(engine.url))
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    await _run(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
+    await _run(engine, command.downgrade, revision)
+
+
+async def _run(engine: AsyncEngine, step: Callable[[Config, str], None], revision: str) -> None:
     config = alembic_config(str(engine.url))
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+        step(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(run)

@@ -3,17 +3,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onethread.errors import NotFound
+from onethread.db.access import get_in_workspace
 from onethread.inboxes.channel_config import CONFIG_MODELS, ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.secrets import SecretBox
 
 
 async def access_inbox(session: AsyncSession, workspace_id: int, inbox_id: int) -> Inbox:
-    inbox = await session.get(Inbox, inbox_id)
-    if inbox is None or inbox.workspace_id != workspace_id:
-        raise NotFound(f"inbox {inbox_id} not found")
-    return inbox
+    return await get_in_workspace(session, Inbox, workspace_id, inbox_id, "inbox")
 
 
 async def list_inboxes(session: AsyncSession, workspace_id: int) -> list[Inbox]:

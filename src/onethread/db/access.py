@@ -1,0 +1,26 @@
+"""Fetching a row by id within a workspace: the one shape of every ``access_*`` read."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.errors import NotFound
+
+
+class Scoped(Protocol):
+    workspace_id: int
+
+
+ScopedT = TypeVar("ScopedT", bound=Scoped)
+
+
+async def get_in_workspace(
+    session: AsyncSession, model: type[ScopedT], workspace_id: int, ident: int, noun: str
+) -> ScopedT:
+    """The row, or NotFound: another workspace's id looks exactly like a missing one."""
+    row = await session.get(model, ident)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFound(f"{noun} {ident} not found")
+    return row
