@@ -11,7 +11,7 @@ from onethread.agents.models import Agent, ApiToken, Availability, Role, Team, T
 from onethread.agents.passwords import hash_password, new_token, token_digest
 from onethread.agents.service import access_agent
 from onethread.db.types import utcnow
-from onethread.errors import Conflict, InvalidInput
+from onethread.errors import Conflict, InvalidInput, NotFound
 from onethread.events.log import append_event
 from onethread.events.types import EventType
 
@@ -207,7 +207,7 @@ async def _set_members(session: AsyncSession, team: Team, member_ids: list[int])
     for agent_id in set(member_ids):
         try:
             await access_agent(session, team.workspace_id, agent_id)
-        except Exception as exc:
+        except NotFound as exc:
             raise InvalidInput(f"agent {agent_id} is not in this workspace") from exc
     await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
     session.add_all(TeamMember(team_id=team.id, agent_id=agent_id) for agent_id in set(member_ids))

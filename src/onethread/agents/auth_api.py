@@ -19,7 +19,7 @@ from onethread.agents.schemas import (
     TokenCreated,
     TokenOut,
 )
-from onethread.api.deps import SESSION_COOKIE, Context, CurrentCaller, WriteSession
+from onethread.api.deps import SESSION_COOKIE, Context, CurrentCaller, ReadSession, WriteSession
 from onethread.db.types import Id, utcnow
 from onethread.errors import InvalidInput, NotAuthenticated, RateLimited
 
@@ -111,7 +111,7 @@ async def update_profile(
 
 
 @router.get("/tokens", response_model=list[TokenOut])
-async def list_tokens(caller: CurrentCaller, session: WriteSession) -> list[TokenOut]:
+async def list_tokens(caller: CurrentCaller, session: ReadSession) -> list[TokenOut]:
     return [TokenOut.model_validate(t) for t in await service.list_tokens(session, caller.agent)]
 
 
