@@ -17,6 +17,7 @@ from onethread.conversations.models import (
     Message,
     Status,
 )
+from onethread.conversations.search import conversations_matching
 from onethread.errors import InvalidInput, NotFound
 from onethread.inboxes.models import IDENTITY_CHANNEL, ChannelKind, Inbox
 
@@ -162,19 +163,7 @@ def _filtered(workspace_id: int, filters: ConversationFilters) -> Select[Convers
             topic_match = topic_match.where(ConversationTopic.domain == filters.domain)
         query = query.where(topic_match.exists())
     if filters.q:
-        pattern = f"%{filters.q.strip()}%"
-        contact_match = select(Contact.id).where(
-            Contact.workspace_id == workspace_id,
-            or_(
-                Contact.name.ilike(pattern),
-                Contact.email.ilike(pattern),
-                Contact.phone.ilike(pattern),
-            ),
-        )
-        text_match = select(Message.id).where(
-            Message.conversation_id == Conversation.id, Message.text.ilike(pattern)
-        )
-        query = query.where(or_(Conversation.contact_id.in_(contact_match), text_match.exists()))
+        query = query.where(conversations_matching(workspace_id, filters.q))
     return query
 
 
