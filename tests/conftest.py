@@ -46,6 +46,22 @@ async def scratch_postgres_database(base_url: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
+@pytest.fixture(params=BACKENDS)
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database with nothing in it, not even migrations, on each backend."""
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        else:
+            assert POSTGRES_URL is not None
+            url = await stack.enter_async_context(scratch_postgres_database(POSTGRES_URL))
+        db = Database(url)
+        try:
+            yield db
+        finally:
+            await db.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -16,21 +14,6 @@ from onethread.conversations.search import include_name
 from onethread.db import migrate
 from onethread.db.database import Database
 from onethread.models import Base
-from tests.conftest import BACKENDS, POSTGRES_URL, scratch_postgres_database
-
-
-@pytest.fixture(params=BACKENDS)
-async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
-        yield db
-        await db.dispose()
-        return
-    assert POSTGRES_URL is not None
-    async with scratch_postgres_database(POSTGRES_URL) as url:
-        db = Database(url)
-        yield db
-        await db.dispose()
 
 
 async def _tables(db: Database) -> set[str]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import delete, inspect, text, update
 from sqlalchemy.engine import Connection
 
@@ -18,7 +15,7 @@ from onethread.db import migrate
 from onethread.db.database import Database
 from onethread.db.types import utcnow
 from onethread.workspaces.actions import do_create_workspace
-from tests.conftest import BACKENDS, POSTGRES_URL, Harness, scratch_postgres_database
+from tests.conftest import Harness
 from tests.factories import Api, inbound, inbox, workspace
 
 
@@ -121,20 +118,6 @@ async def test_wildcards_and_quotes_are_plain_characters(harness: Harness) -> No
 # --- the index itself, below the API: backfill, edits and deletes, removal -------------------
 
 
-@pytest.fixture(params=BACKENDS)
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'search.db'}")
-        yield db
-        await db.dispose()
-        return
-    assert POSTGRES_URL is not None
-    async with scratch_postgres_database(POSTGRES_URL) as url:
-        db = Database(url)
-        yield db
-        await db.dispose()
-
-
 async def _thread(db: Database, workspace_id: int, name: str, *texts: str) -> tuple[int, int]:
     """A contact and a conversation holding ``texts``, inserted directly; returns their ids."""
     async with db.session() as session:
@@ -187,54 +170,56 @@ async def _search_objects(db: Database) -> dict[str, set[str]]:
         return await connection.run_sync(read)
 
 
-async def test_the_migration_indexes_existing_rows_and_keeps_up(database: Database) -> None:
-    await migrate.upgrade(database.engine, "0002")
-    async with database.session() as session:
+async def test_the_migration_indexes_existing_rows_and_keeps_up(empty_database: Database) -> None:
+    await migrate.upgrade(empty_database.engine, "0002")
+    async with empty_database.session() as session:
         created = await do_create_workspace(
             session, name="Search", admin_email="a@search.test", admin_password="pw for search"
         )
     ws = created.workspace.id
-    contact_id, before = await _thread(database, ws, "Dana Whitfield", "the parcel is late")
+    contact_id, before = await _thread(empty_database, ws, "Dana Whitfield", "the parcel is late")
 
-    await migrate.upgrade(database.engine)
+    await migrate.upgrade(empty_database.engine)
 
-    assert await _search(database, ws, "PARCEL") == {before}
-    assert await _search(database, ws, "whitf") == {before}
-    _, after = await _thread(database, ws, "Eli", "wrong size of shoe", "second message")
-    assert await _search(database, ws, "size of") == {after}
+    assert await _search(empty_database, ws, "PARCEL") == {before}
+    assert await _search(empty_database, ws, "whitf") == {before}
+    _, after = await _thread(empty_database, ws, "Eli", "wrong size of shoe", "second message")
+    assert await _search(empty_database, ws, "size of") == {after}
 
-    async with database.session() as session:
+    async with empty_database.session() as session:
         await session.execute(
             update(Message).where(Message.text == "wrong size of shoe").values(text="fits well")
         )
         await session.execute(update(Contact).where(Contact.id == contact_id).values(name="Dee"))
-    assert await _search(database, ws, "size of") == set()
-    assert await _search(database, ws, "fits w") == {after}
-    assert await _search(database, ws, "whitf") == set()
-    assert await _search(database, ws, "dee") == {before}
+    assert await _search(empty_database, ws, "size of") == set()
+    assert await _search(empty_database, ws, "fits w") == {after}
+    assert await _search(empty_database, ws, "whitf") == set()
+    assert await _search(empty_database, ws, "dee") == {before}
 
-    async with database.session() as session:  # a merge moves messages between threads
+    async with empty_database.session() as session:  # a merge moves messages between threads
         await session.execute(
             update(Message).where(Message.conversation_id == after).values(conversation_id=before)
         )
-    assert await _search(database, ws, "fits w") == {before}
+    assert await _search(empty_database, ws, "fits w") == {before}
 
-    async with database.session() as session:
+    async with empty_database.session() as session:
         await session.execute(delete(Message).where(Message.text == "fits well"))
-    assert await _search(database, ws, "fits w") == set()
-    assert await _search(database, ws, "second") == {before}
+    assert await _search(empty_database, ws, "fits w") == set()
+    assert await _search(empty_database, ws, "second") == {before}
 
 
-async def test_downgrade_removes_the_index_and_upgrade_rebuilds_it(database: Database) -> None:
-    await migrate.upgrade(database.engine)
-    async with database.session() as session:
+async def test_downgrade_removes_the_index_and_upgrade_rebuilds_it(
+    empty_database: Database,
+) -> None:
+    await migrate.upgrade(empty_database.engine)
+    async with empty_database.session() as session:
         created = await do_create_workspace(
             session, name="Search", admin_email="a@search.test", admin_password="pw for search"
         )
     ws = created.workspace.id
-    _, conversation_id = await _thread(database, ws, "Fay", "a lost voucher")
-    built = await _search_objects(database)
-    if database.is_sqlite:
+    _, conversation_id = await _thread(empty_database, ws, "Fay", "a lost voucher")
+    built = await _search_objects(empty_database)
+    if empty_database.is_sqlite:
         assert built["tables"] == {
             f"{fts}{shadow}"
             for fts in ("messages_search", "contacts_search")
@@ -244,13 +229,17 @@ async def test_downgrade_removes_the_index_and_upgrade_rebuilds_it(database: Dat
     else:
         assert built["indexes"] == TRIGRAM_INDEXES
 
-    await migrate.downgrade(database.engine, "0002")
+    await migrate.downgrade(empty_database.engine, "0002")
 
-    assert await _search_objects(database) == {"tables": set(), "indexes": set(), "triggers": set()}
-    if not database.is_sqlite:
-        async with database.engine.connect() as connection:
+    assert await _search_objects(empty_database) == {
+        "tables": set(),
+        "indexes": set(),
+        "triggers": set(),
+    }
+    if not empty_database.is_sqlite:
+        async with empty_database.engine.connect() as connection:
             extension = "SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'"
             assert await connection.scalar(text(extension)) == 0
-    await migrate.upgrade(database.engine)
-    assert await _search_objects(database) == built
-    assert await _search(database, ws, "VOUCHER") == {conversation_id}
+    await migrate.upgrade(empty_database.engine)
+    assert await _search_objects(empty_database) == built
+    assert await _search(empty_database, ws, "VOUCHER") == {conversation_id}
