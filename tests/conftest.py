@@ -3,7 +3,6 @@ ONETHREAD_TEST_POSTGRES_URL is set (``.ci/run`` sets it to the local server)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -46,15 +45,21 @@ async def scratch_postgres_database(base_url: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
+@asynccontextmanager
+async def fresh_database_url(backend: str, directory: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database of ``backend``, gone afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{directory / 'onethread.db'}"
+        return
+    assert POSTGRES_URL is not None
+    async with scratch_postgres_database(POSTGRES_URL) as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A database with nothing in it, not even migrations, on each backend."""
-    async with contextlib.AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-        else:
-            assert POSTGRES_URL is not None
-            url = await stack.enter_async_context(scratch_postgres_database(POSTGRES_URL))
+    async with fresh_database_url(request.param, tmp_path) as url:
         db = Database(url)
         try:
             yield db
@@ -67,12 +72,7 @@ async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     """A database migrated from empty, once per backend and test session."""
-    async with contextlib.AsyncExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        else:
-            assert POSTGRES_URL is not None
-            url = await stack.enter_async_context(scratch_postgres_database(POSTGRES_URL))
+    async with fresh_database_url(request.param, tmp_path_factory.mktemp("db")) as url:
         db = Database(url)
         await migrate.upgrade(db.engine)
         await db.dispose()
