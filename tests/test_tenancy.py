@@ -145,12 +145,16 @@ async def call(api: Api, method: str, path: str, body: dict[str, Any] | None) ->
 
 
 async def id_routes(harness: Harness) -> set[tuple[str, str]]:
-    """(method, path) of every operation of the app whose path takes a parameter."""
+    """(method, path) of every agent API operation whose path takes a parameter.
+
+    Provider webhooks (``/webhooks/...``) are authenticated by signatures, not by
+    agents; tests/channels covers them.
+    """
     document = (await harness.client.get(f"{API_PREFIX}/openapi.json")).json()
     return {
         (method.upper(), path.removeprefix(API_PREFIX))
         for path, operations in document["paths"].items()
-        if "{" in path
+        if "{" in path and path.startswith(API_PREFIX)
         for method in operations
     }
 

@@ -20,6 +20,7 @@ from onethread.agents import auth_api
 from onethread.api.context import AppContext
 from onethread.api.errors import install_error_handlers
 from onethread.api.ratelimit import SlidingWindowLimiter
+from onethread.channels import api as webhooks_api
 from onethread.contacts import api as contacts_api
 from onethread.conversations import api as conversations_api
 from onethread.db import migrate
@@ -110,6 +111,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router())
+    app.include_router(webhooks_api.router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

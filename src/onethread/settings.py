@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         default="http://localhost:8000",
         description="Externally visible base URL, used for webhook URLs and provider signatures.",
     )
+    media_dir: Path | None = Field(
+        default=None,
+        description="Where inbound attachments are stored; default: data_dir/media.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     session_days: int = Field(default=14, description="Lifetime of a browser sign-in.")
@@ -77,6 +81,10 @@ class Settings(BaseSettings):
             path,
         )
         return key
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
     def public_path_url(self, path: str) -> str:
         return self.public_url.rstrip("/") + path

@@ -1,53 +1,142 @@
-"""Outbound delivery: the bridge from a queued message to a channel, and back to its status.
+"""Outbound bridge: a queued message goes to its channel's adapter; the answer comes back.
 
-Until the channel adapters land, only sandbox inboxes deliver (to the local sandbox,
-as demos and trials need); a live inbox fails visibly with the reason instead of
-pretending to send.
+The worker runs this for each ``delivery.send`` job. A provider's transient refusal
+(429, 5xx, timeout) raises so the job retries with backoff; on the last attempt, and
+on any final refusal, the message turns ``failed`` with the provider's code and reason,
+visible in the conversation.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import logging
+from dataclasses import dataclass
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.channels.base import Outbound, Recipient, SendFailed
+from onethread.channels.outbound import reply_window
+from onethread.channels.registry import adapter_for
+from onethread.contacts.models import ContactIdentity
 from onethread.conversations.actions import do_update_delivery
-from onethread.conversations.models import DeliveryStatus, Message
+from onethread.conversations.models import Conversation, DeliveryStatus, Message, SenderKind
 from onethread.db.database import Database
 from onethread.errors import PermanentFailure
-from onethread.inboxes.models import Inbox
+from onethread.inboxes.channel_config import ChannelConfig
+from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.secrets import SecretBox
 from onethread.inboxes.service import full_config
 
+log = logging.getLogger(__name__)
 
-async def deliver_message(db: Database, secrets: SecretBox, message_id: int) -> None:
+# Spoken on the call by the voice flow, not sent through an API.
+SPOKEN_CHANNELS = {ChannelKind.TWILIO_VOICE.value}
+
+
+@dataclass
+class PreparedSend:
+    message_id: int
+    inbox: Inbox
+    config: ChannelConfig
+    outbound: Outbound
+
+
+async def _fail(db: Database, message_id: int, code: str | None, reason: str) -> None:
     async with db.session() as session:
-        message = await session.scalar(select(Message).where(Message.id == message_id))
-        if message is None or message.private:
-            return  # deleted, or a note: notes are never sent
-        if message.delivery_status != DeliveryStatus.QUEUED.value:
-            return  # already handled by an earlier attempt
-        inbox = await session.get(Inbox, message.inbox_id) if message.inbox_id else None
-        if inbox is None:
+        message = await session.get(Message, message_id)
+        if message is not None:
             do_update_delivery(
-                session,
-                message,
-                DeliveryStatus.FAILED,
-                error_code="no_inbox",
-                error="the inbox of this message was deleted",
+                session, message, DeliveryStatus.FAILED, error_code=code, error=reason
             )
-            return
-        config = full_config(inbox, secrets)
-        if config.sandbox:
-            do_update_delivery(
-                session, message, DeliveryStatus.SENT, external_id=f"sandbox-{message.id}"
-            )
-            do_update_delivery(session, message, DeliveryStatus.DELIVERED)
-            return
+
+
+async def _prepare(
+    session: AsyncSession, secrets: SecretBox, message: Message
+) -> PreparedSend | None:
+    inbox = await session.get(Inbox, message.inbox_id) if message.inbox_id else None
+    if inbox is None:
         do_update_delivery(
             session,
             message,
             DeliveryStatus.FAILED,
-            error_code="no_adapter",
-            error=f"no {inbox.channel} adapter is installed in this version; "
-            "switch the inbox to sandbox mode or upgrade",
+            error_code="no_inbox",
+            error="the inbox of this message was deleted",
         )
-    raise PermanentFailure(f"no adapter for {inbox.channel}")
+        return None
+    config = full_config(inbox, secrets)
+    if config.sandbox:
+        do_update_delivery(
+            session, message, DeliveryStatus.SENT, external_id=f"sandbox-{message.id}"
+        )
+        do_update_delivery(session, message, DeliveryStatus.DELIVERED)
+        return None
+    if inbox.channel in SPOKEN_CHANNELS:
+        return None  # the voice flow says it in the caller's next TwiML turn
+    identity = (
+        await session.get(ContactIdentity, message.identity_id) if message.identity_id else None
+    )
+    if identity is None:
+        do_update_delivery(
+            session,
+            message,
+            DeliveryStatus.FAILED,
+            error_code="no_recipient",
+            error="the contact's identity on this channel was removed",
+        )
+        return None
+    conversation = await session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    adapter = adapter_for(inbox.channel)
+    window = await reply_window(session, adapter, conversation, inbox)
+    return PreparedSend(
+        message_id=message.id,
+        inbox=inbox,
+        config=config,
+        outbound=Outbound(
+            message_id=message.id,
+            recipient=Recipient(identity.external_id, identity.phone, dict(identity.details)),
+            text=message.text,
+            interactive=message.interactive,
+            human_agent=(
+                not window.open
+                and window.human_agent
+                and message.sender_kind == SenderKind.AGENT.value
+            ),
+        ),
+    )
+
+
+async def deliver_message(
+    db: Database,
+    secrets: SecretBox,
+    http: httpx.AsyncClient,
+    message_id: int,
+    *,
+    last_attempt: bool = False,
+) -> None:
+    async with db.session() as session:
+        message = await session.get(Message, message_id)
+        if message is None or message.private:
+            return  # deleted, or a note: notes are never sent
+        if message.delivery_status != DeliveryStatus.QUEUED.value:
+            return  # already handled by an earlier attempt
+        prepared = await _prepare(session, secrets, message)
+    if prepared is None:
+        return
+    adapter = adapter_for(prepared.inbox.channel)
+    try:
+        receipt = await adapter.send(prepared.config, prepared.outbound, http)
+    except SendFailed as failure:
+        if failure.transient and not last_attempt:
+            raise  # the job retries with backoff
+        reason = failure.reason
+        if failure.transient:
+            reason = f"gave up after repeated provider errors; last: {failure.reason}"
+        await _fail(db, message_id, failure.code, reason)
+        raise PermanentFailure(
+            f"{prepared.inbox.channel} refused message {message_id}: {reason}"
+        ) from failure
+    async with db.session() as session:
+        message = await session.get(Message, message_id)
+        if message is not None:
+            do_update_delivery(session, message, receipt.status, external_id=receipt.external_id)

@@ -30,6 +30,7 @@ from onethread.conversations.models import (
     Status,
 )
 from onethread.conversations.service import (
+    ReplyTarget,
     latest_resolved_conversation,
     open_conversation_of,
     reply_target,
@@ -221,17 +222,23 @@ async def do_send_reply(
     agent: Agent | None = None,
     sender_kind: SenderKind = SenderKind.AGENT,
     inbox: Inbox | None = None,
+    identity_id: int | None = None,
     interactive: dict[str, Any] | None = None,
     ai_meta: dict[str, Any] | None = None,
 ) -> Message:
     """Queue an outbound message and its delivery job in the caller's transaction.
 
     It goes out on the inbox of the contact's latest inbound message unless ``inbox``
-    names another channel the contact has used. A human reply takes the thread over.
+    names another channel the contact has used (to ``identity_id`` when the caller
+    already chose the recipient). A human reply takes the thread over. Channel rules
+    (reply windows, length limits) are checked by ``channels.outbound.queue_reply``.
     """
     if not text.strip() and not interactive:
         raise InvalidInput("a reply needs text")
-    target = await reply_target(session, conversation, inbox)
+    if inbox is not None and identity_id is not None:
+        target = ReplyTarget(inbox, identity_id)
+    else:
+        target = await reply_target(session, conversation, inbox)
     now = utcnow()
     message = Message(
         workspace_id=conversation.workspace_id,
@@ -597,3 +604,20 @@ def do_update_delivery(
         },
     )
     return True
+
+
+def do_update_attachment(
+    session: AsyncSession, message: Message, index: int, changes: dict[str, Any]
+) -> None:
+    """Record what became of an inbound attachment (stored on disk, or failed to fetch)."""
+    attachments = [dict(attachment) for attachment in message.attachments]
+    attachments[index].update(changes)
+    message.attachments = attachments  # a new list, so the JSON column is written
+    append_event(
+        session,
+        message.workspace_id,
+        EventType.MESSAGE_UPDATED,
+        conversation_id=message.conversation_id,
+        message_id=message.id,
+        data={"attachment": index, "status": changes.get("status")},
+    )

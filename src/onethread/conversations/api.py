@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onethread.agents.models import Domain
 from onethread.agents.service import access_agent, access_team
 from onethread.api.deps import Context, CurrentCaller, ReadSession, WriteSession
+from onethread.channels.outbound import TemplateChoice, queue_reply
 from onethread.contacts.identity import SenderIdentity
 from onethread.conversations import actions, service
 from onethread.conversations.inbound import InboundMessage
@@ -152,16 +153,26 @@ async def _done(session: AsyncSession, conversation: Conversation) -> Conversati
 async def reply(
     conversation_id: Id, body: ReplyIn, caller: CurrentCaller, session: WriteSession
 ) -> MessageOut:
+    """Reply on the contact's latest channel, or on ``inbox_id``.
+
+    Refused with 422 ``outside_reply_window`` when the channel's reply window is
+    closed (WhatsApp: 24 hours; the error lists the inbox's templates). Text longer
+    than the channel allows is queued as several messages; the first is returned.
+    """
     conversation = await _writable(session, caller, conversation_id)
     inbox = (
         await access_inbox(session, caller.workspace_id, body.inbox_id)
         if body.inbox_id is not None
         else None
     )
-    message = await actions.do_send_reply(
-        session, conversation, text=body.text, agent=caller.agent, inbox=inbox
+    template = (
+        TemplateChoice(body.template.name, body.template.parameters) if body.template else None
+    )
+    messages = await queue_reply(
+        session, conversation, text=body.text, agent=caller.agent, inbox=inbox, template=template
     )
     await session.commit()
+    message = messages[0]
     channel = (
         (await access_inbox(session, caller.workspace_id, message.inbox_id)).channel
         if message.inbox_id

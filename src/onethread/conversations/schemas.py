@@ -66,12 +66,26 @@ class MessageOut(BaseModel):
     created_at: datetime
 
 
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1, max_length=512, description="An approved template of the inbox."
+    )
+    parameters: list[str] = Field(default_factory=list, max_length=20)
+
+
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=20000)
+    text: str = Field(default="", max_length=20000)
     inbox_id: Id | None = Field(
         default=None, description="Another of the contact's channels; default: their latest."
+    )
+    template: TemplateIn | None = Field(
+        default=None,
+        description="Send an approved WhatsApp template instead of text "
+        "(required outside the 24-hour window).",
     )
 
 

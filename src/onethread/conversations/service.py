@@ -102,6 +102,19 @@ async def reply_target(
     return ReplyTarget(inbox, identity.id)
 
 
+async def last_inbound_at(session: AsyncSession, contact_id: int, inbox_id: int) -> datetime | None:
+    """When the contact last wrote to this inbox: the start of a channel's reply window."""
+    return await session.scalar(
+        select(func.max(Message.created_at))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.contact_id == contact_id,
+            Message.inbox_id == inbox_id,
+            Message.direction == Direction.INBOUND.value,
+        )
+    )
+
+
 @dataclass
 class ConversationFilters:
     status: str | None = None

@@ -32,4 +32,5 @@ class EventType(StrEnum):
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_CREATED = "message.created"
     MESSAGE_STATUS_CHANGED = "message.status_changed"
+    MESSAGE_UPDATED = "message.updated"
     NOTE_ADDED = "note.added"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from onethread.channels.delivery import deliver_message
+from onethread.channels.ingest import MEDIA_FETCH
+from onethread.channels.media import fetch_attachment
 from onethread.conversations.actions import (
     ASSISTANT_TURN,
     CONVERSATION_WAKE,
@@ -16,33 +17,58 @@ from onethread.conversations.actions import (
 )
 from onethread.conversations.models import Conversation
 from onethread.jobs.context import JobContext
+from onethread.outbox.models import Job
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+Handler = Callable[[JobContext, Job], Awaitable[None]]
 
 
-async def _send(context: JobContext, payload: dict[str, Any]) -> None:
-    await deliver_message(context.db, context.secrets, int(payload["message_id"]))
+def _last_attempt(job: Job) -> bool:
+    return job.attempts >= job.max_attempts
 
 
-async def _wake(context: JobContext, payload: dict[str, Any]) -> None:
+async def _send(context: JobContext, job: Job) -> None:
+    await deliver_message(
+        context.db,
+        context.secrets,
+        context.http,
+        int(job.payload["message_id"]),
+        last_attempt=_last_attempt(job),
+    )
+
+
+async def _fetch_media(context: JobContext, job: Job) -> None:
+    await fetch_attachment(
+        context.db,
+        context.secrets,
+        context.http,
+        context.settings.resolved_media_dir,
+        int(job.payload["message_id"]),
+        int(job.payload["index"]),
+        last_attempt=_last_attempt(job),
+    )
+
+
+async def _wake(context: JobContext, job: Job) -> None:
     async with context.db.session() as session:
-        conversation = await session.get(Conversation, int(payload["conversation_id"]))
+        conversation = await session.get(Conversation, int(job.payload["conversation_id"]))
         if conversation is not None:
-            do_wake(session, conversation, due=datetime.fromisoformat(payload["until"]))
+            do_wake(session, conversation, due=datetime.fromisoformat(job.payload["until"]))
 
 
-async def _assistant_turn(context: JobContext, payload: dict[str, Any]) -> None:
+async def _assistant_turn(context: JobContext, job: Job) -> None:
     # The grounded assistant arrives with its own issue; until then the thread
     # stays with the humans and this job only marks the turn as seen.
     log.debug(
-        "assistant turn for conversation %s: no assistant installed", payload.get("conversation_id")
+        "assistant turn for conversation %s: no assistant installed",
+        job.payload.get("conversation_id"),
     )
 
 
 HANDLERS: dict[str, Handler] = {
     DELIVERY_SEND: _send,
+    MEDIA_FETCH: _fetch_media,
     CONVERSATION_WAKE: _wake,
     ASSISTANT_TURN: _assistant_turn,
 }

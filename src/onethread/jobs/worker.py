@@ -68,7 +68,7 @@ class Worker:
             )
             return
         try:
-            await handler(self.context, job.payload)
+            await handler(self.context, job)
         except PermanentFailure as exc:
             await actions.fail(self.context.db, job, str(exc), permanent=True)
         except Exception as exc:

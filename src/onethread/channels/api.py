@@ -1,0 +1,87 @@
+"""``/webhooks/{channel}/{inbox_id}``: one URL per inbox, checked before anything is read.
+
+POST: the signature over the exact raw bytes (401 and nothing stored if wrong), then
+the adapter's parse (400 with the reason if unreadable), then one commit of everything
+in the request, then the 200 the provider expects. GET: Meta's verification handshake.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from onethread.api.deps import Context
+from onethread.channels.base import WebhookRequest
+from onethread.channels.ingest import ingest
+from onethread.channels.registry import adapter_for
+from onethread.db.types import Id
+from onethread.errors import DomainError, NotFound
+from onethread.inboxes.channel_config import ChannelConfig
+from onethread.inboxes.models import ChannelKind, Inbox
+from onethread.inboxes.service import full_config
+
+router = APIRouter(tags=["webhooks"])
+
+# Meta sends webhooks of up to 3 MB (REFERENCE.md §1.3); leave room for the envelope.
+MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
+WEBHOOK_CHANNELS = {kind for kind in ChannelKind if kind is not ChannelKind.WEBCHAT}
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+async def _inbox(context: Context, channel: str, inbox_id: int) -> tuple[Inbox, ChannelConfig]:
+    async with context.db.read_session() as session:
+        inbox = await session.get(Inbox, inbox_id)
+    if inbox is None or inbox.channel != channel or ChannelKind(channel) not in WEBHOOK_CHANNELS:
+        raise NotFound(f"no {channel} inbox {inbox_id}")
+    return inbox, full_config(inbox, context.secrets)
+
+
+async def read_webhook(request: Request, context: Context) -> WebhookRequest:
+    """The request as the provider sent it: the public URL it called and the raw body."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_WEBHOOK_BYTES:
+        raise PayloadTooLarge(f"webhooks are limited to {MAX_WEBHOOK_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_WEBHOOK_BYTES:
+            raise PayloadTooLarge(f"webhooks are limited to {MAX_WEBHOOK_BYTES} bytes")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    url = context.settings.public_path_url(request.url.path) + (f"?{query}" if query else "")
+    return WebhookRequest(
+        method=request.method,
+        url=url,
+        headers={name.lower(): value for name, value in request.headers.items()},
+        query=dict(request.query_params),
+        body=bytes(body),
+    )
+
+
+@router.get("/webhooks/{channel}/{inbox_id}", response_class=PlainTextResponse)
+async def handshake(channel: str, inbox_id: Id, request: Request, context: Context) -> Response:
+    inbox, config = await _inbox(context, channel, inbox_id)
+    webhook = await read_webhook(request, context)
+    challenge = adapter_for(inbox.channel).handshake(config, webhook)
+    if challenge is None:
+        return PlainTextResponse("this channel has no verification handshake", status_code=405)
+    return PlainTextResponse(challenge)
+
+
+@router.post("/webhooks/{channel}/{inbox_id}")
+async def receive(channel: str, inbox_id: Id, request: Request, context: Context) -> Response:
+    inbox, config = await _inbox(context, channel, inbox_id)
+    webhook = await read_webhook(request, context)
+    adapter = adapter_for(inbox.channel)
+    adapter.verify(config, webhook)
+    if inbox.channel == ChannelKind.TWILIO_VOICE.value:
+        from onethread.channels.voice import answer_call
+
+        return await answer_call(context, inbox, config, webhook)
+    items = adapter.parse(config, webhook)
+    await ingest(context.db, inbox.id, items)
+    body, media_type = adapter.acknowledgement()
+    return Response(content=body, media_type=media_type)

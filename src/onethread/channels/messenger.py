@@ -1,0 +1,17 @@
+"""Facebook Messenger (REFERENCE.md §4): ``object: "page"``, PSIDs, sent as the Page."""
+
+from __future__ import annotations
+
+from onethread.channels.meta_messaging import MetaMessagingAdapter, expect_config
+from onethread.inboxes.channel_config import ChannelConfig, MessengerConfig
+from onethread.inboxes.models import ChannelKind
+
+
+class MessengerAdapter(MetaMessagingAdapter):
+    kind = ChannelKind.MESSENGER
+    webhook_object = "page"
+    max_text_length = 2000  # characters
+    limit_in_bytes = False
+
+    def owner_id(self, config: ChannelConfig) -> str:
+        return expect_config(config, MessengerConfig).page_id
