@@ -7,6 +7,8 @@ either way messages are sent to ``/{account_id}/messages``.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from onethread.channels.meta_messaging import MetaMessagingAdapter, expect_config
 from onethread.inboxes.channel_config import ChannelConfig, InstagramConfig
 from onethread.inboxes.models import ChannelKind
@@ -16,7 +18,7 @@ class InstagramAdapter(MetaMessagingAdapter):
     kind = ChannelKind.INSTAGRAM
     webhook_object = "instagram"
     # "UTF-8 and be a 1000 bytes or less" (§3.1).
-    max_text_length = 1000
+    max_text_length: ClassVar[int | None] = 1000
     limit_in_bytes = True
 
     def owner_id(self, config: ChannelConfig) -> str:

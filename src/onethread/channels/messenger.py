@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from onethread.channels.meta_messaging import MetaMessagingAdapter, expect_config
 from onethread.inboxes.channel_config import ChannelConfig, MessengerConfig
 from onethread.inboxes.models import ChannelKind
@@ -10,7 +12,7 @@ from onethread.inboxes.models import ChannelKind
 class MessengerAdapter(MetaMessagingAdapter):
     kind = ChannelKind.MESSENGER
     webhook_object = "page"
-    max_text_length = 2000  # characters
+    max_text_length: ClassVar[int | None] = 2000  # characters
     limit_in_bytes = False
 
     def owner_id(self, config: ChannelConfig) -> str:

@@ -45,7 +45,7 @@ from onethread.channels.meta import (
     verify_signature,
 )
 from onethread.channels.sending import call_provider
-from onethread.channels.text import buttons_as_text, split_text
+from onethread.channels.text import buttons_as_text
 from onethread.contacts.identity import SenderIdentity
 from onethread.conversations.inbound import InboundMessage
 from onethread.conversations.models import DeliveryStatus
@@ -59,19 +59,8 @@ QUICK_REPLY_TITLE_LENGTH = 20
 UNSUPPORTED_TEXT = "[Unsupported message]"
 
 ATTACHMENT_ALIASES = {"ig_reel": "reel"}
-ATTACHMENT_LABELS = {
-    "image": "Image",
-    "video": "Video",
-    "audio": "Audio",
-    "file": "File",
-    "sticker": "Sticker",
-    "share": "Shared post",
-    "story_mention": "Story mention",
-    "story_reply": "Story reply",
-    "reel": "Reel",
-    "fallback": "Link",
-    "location": "Location",
-}
+# Labels for texts like "[Image]"; other types read as themselves ("story_mention").
+ATTACHMENT_LABELS = {"share": "Shared post", "fallback": "Link"}
 _FILENAME = re.compile(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', re.IGNORECASE)
 
 ConfigT = TypeVar("ConfigT", bound=ChannelConfig)
@@ -168,7 +157,10 @@ def _message_item(
     ]
     story = (message.get("reply_to") or {}).get("story")
     if isinstance(story, dict):
-        attachments.append({"type": "story_reply", "url": story.get("url"), "id": story.get("id")})
+        story_reply = {"type": "story_reply", "id": story.get("id")}
+        if story.get("url"):
+            story_reply["url"] = story["url"]
+        attachments.append(story_reply)
     quick_reply = message.get("quick_reply")
     interactive = None
     if isinstance(quick_reply, dict):
@@ -210,11 +202,12 @@ def read_attachment(raw: dict[str, Any]) -> dict[str, Any]:
     if payload.get("sticker_id") is not None:
         kind = "sticker"
     attachment: dict[str, Any] = {"type": ATTACHMENT_ALIASES.get(kind, kind)}
-    # Messenger's "fallback" (a shared link) puts title and URL beside the payload.
-    url = payload.get("url") or raw.get("URL")
+    # Messenger's "fallback" is a shared web page: its "URL" is a link, not media to fetch.
+    if payload.get("url"):
+        attachment["url"] = payload["url"]
+    if raw.get("URL"):
+        attachment["link"] = raw["URL"]
     title = payload.get("title") or raw.get("title")
-    if url:
-        attachment["url"] = url
     if title:
         attachment["title"] = title
     for key in ("sticker_id", "reel_video_id"):
@@ -305,54 +298,29 @@ def quick_replies_for(outbound: Outbound) -> tuple[str, list[dict[str, str]] | N
 
 
 async def send_message(
-    http: httpx.AsyncClient,
-    config: MetaConfig,
-    owner_id: str,
-    outbound: Outbound,
-    *,
-    max_text_length: int | None,
-    limit_in_bytes: bool,
+    http: httpx.AsyncClient, config: MetaConfig, owner_id: str, outbound: Outbound
 ) -> DeliveryReceipt:
-    """``POST /{owner_id}/messages``, one request per part of a long text.
-
-    Quick replies ride on the last part; the receipt is the last part's ``message_id``.
-    """
+    """``POST /{owner_id}/messages``; the text already fits (``outbound.py`` splits it)."""
     text, quick_replies = quick_replies_for(outbound)
-    parts = [part for part in split_text(text, max_text_length, in_bytes=limit_in_bytes) if part]
-    if not parts:
+    if not text.strip():
         raise SendFailed(
             "the message has no text", code="empty_message", transient=False, http_status=None
         )
-    url = graph_url(config, f"{owner_id}/messages")
-    headers = bearer(config)
-    receipts: list[DeliveryReceipt] = []
-    for part in parts:
-        body = message_body(
-            outbound.recipient.external_id,
-            part,
-            human_agent=outbound.human_agent,
-            quick_replies=quick_replies if len(receipts) == len(parts) - 1 else None,
-        )
-        try:
-            response = await call_provider(
-                http, "POST", url, read_error=graph_error, headers=headers, json=body
-            )
-        except SendFailed as failure:
-            if receipts:
-                raise _after_parts(failure, len(receipts), len(parts)) from failure
-            raise
-        receipts.append(_receipt(response))
-    return receipts[-1]
-
-
-def _after_parts(failure: SendFailed, sent: int, total: int) -> SendFailed:
-    """Say so when a long reply failed half-way: a retry resends the parts already out."""
-    return SendFailed(
-        f"{failure.reason} (after {sent} of {total} parts were sent)",
-        code=failure.code,
-        transient=failure.transient,
-        http_status=failure.http_status,
+    body = message_body(
+        outbound.recipient.external_id,
+        text,
+        human_agent=outbound.human_agent,
+        quick_replies=quick_replies,
     )
+    response = await call_provider(
+        http,
+        "POST",
+        graph_url(config, f"{owner_id}/messages"),
+        read_error=graph_error,
+        headers=bearer(config),
+        json=body,
+    )
+    return _receipt(response)
 
 
 def _receipt(response: httpx.Response) -> DeliveryReceipt:
@@ -430,14 +398,8 @@ class MetaMessagingAdapter:
     async def send(
         self, config: ChannelConfig, outbound: Outbound, http: httpx.AsyncClient
     ) -> DeliveryReceipt:
-        return await send_message(
-            http,
-            expect_config(config, MetaConfig),
-            self.owner_id(config),
-            outbound,
-            max_text_length=self.max_text_length,
-            limit_in_bytes=self.limit_in_bytes,
-        )
+        meta_config = expect_config(config, MetaConfig)
+        return await send_message(http, meta_config, self.owner_id(config), outbound)
 
     async def fetch_media(
         self, config: ChannelConfig, attachment: dict[str, Any], http: httpx.AsyncClient
