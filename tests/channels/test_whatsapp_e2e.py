@@ -106,7 +106,8 @@ async def test_a_username_user_is_keyed_on_their_bsuid(
     detail = await admin.ok("GET", f"/contacts/{contact['id']}")
     [identity] = detail["identities"]
     assert identity["external_id"] == "US.13491208655302741918"
-    assert identity["phone"] is None and identity["verified"] is False
+    assert identity["phone"] is None
+    assert identity["verified"] is False
     assert contact["name"] == "Sheena Nelson"
 
 
@@ -324,7 +325,8 @@ async def test_a_late_131047_failure_shows_the_window_reason(
     [failed] = [m for m in await _timeline(admin, conversation_id) if m["id"] == reply["id"]]
     assert failed["delivery_status"] == "failed"
     assert failed["delivery_error_code"] == "131047"
-    assert "24-hour" in failed["delivery_error"] and "template" in failed["delivery_error"]
+    assert "24-hour" in failed["delivery_error"]
+    assert "template" in failed["delivery_error"]
 
 
 async def test_429_and_timeouts_are_retried_then_the_message_is_sent(
@@ -346,7 +348,9 @@ async def test_429_and_timeouts_are_retried_then_the_message_is_sent(
     assert sent["delivery_status"] == "sent"
     async with harness.db.read_session() as session:
         job = await session.scalar(select(Job).where(Job.kind == "delivery.send"))
-    assert job is not None and job.attempts == 4 and job.status == "done"
+    assert job is not None
+    assert job.attempts == 4
+    assert job.status == "done"
 
 
 async def test_a_provider_outage_ends_in_a_visible_failure(
@@ -365,7 +369,9 @@ async def test_a_provider_outage_ends_in_a_visible_failure(
     assert "gave up" in failed["delivery_error"]
     async with harness.db.read_session() as session:
         job = await session.scalar(select(Job).where(Job.kind == "delivery.send"))
-    assert job is not None and job.status == "dead" and job.attempts == job.max_attempts
+    assert job is not None
+    assert job.status == "dead"
+    assert job.attempts == job.max_attempts
 
 
 async def test_a_final_refusal_is_not_retried(
