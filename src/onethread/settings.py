@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = 300
     worker_poll_seconds: float = 0.5
+    voice_reply_seconds: float = Field(
+        default=3.0,
+        description="How long a call waits for the reply before a holding line "
+        "(Twilio allows 15 s per webhook).",
+    )
+    voice_max_waits: int = Field(
+        default=3, description="Holding lines in a row before a call is transferred or ended."
+    )
     job_lease_seconds: int = 300
 
     @property

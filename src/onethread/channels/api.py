@@ -14,6 +14,7 @@ from onethread.api.deps import Context
 from onethread.channels.base import WebhookRequest
 from onethread.channels.ingest import ingest
 from onethread.channels.registry import adapter_for
+from onethread.channels.voice import answer_call
 from onethread.db.types import Id
 from onethread.errors import DomainError, NotFound
 from onethread.inboxes.channel_config import ChannelConfig
@@ -78,8 +79,6 @@ async def receive(channel: str, inbox_id: Id, request: Request, context: Context
     adapter = adapter_for(inbox.channel)
     adapter.verify(config, webhook)
     if inbox.channel == ChannelKind.TWILIO_VOICE.value:
-        from onethread.channels.voice import answer_call
-
         return await answer_call(context, inbox, config, webhook)
     items = adapter.parse(config, webhook)
     await ingest(context.db, inbox.id, items)

@@ -116,6 +116,8 @@ class Outbound:
     text: str
     interactive: dict[str, Any] | None = None
     human_agent: bool = False
+    #: Where the provider should post this message's statuses (Twilio asks per message).
+    status_callback_url: str | None = None
 
 
 @dataclass

@@ -25,7 +25,8 @@ from onethread.errors import PermanentFailure
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.secrets import SecretBox
-from onethread.inboxes.service import full_config
+from onethread.inboxes.service import full_config, webhook_path
+from onethread.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ async def _fail(db: Database, message_id: int, code: str | None, reason: str) ->
 
 
 async def _prepare(
-    session: AsyncSession, secrets: SecretBox, message: Message
+    session: AsyncSession, secrets: SecretBox, settings: Settings, message: Message
 ) -> PreparedSend | None:
     inbox = await session.get(Inbox, message.inbox_id) if message.inbox_id else None
     if inbox is None:
@@ -102,6 +103,7 @@ async def _prepare(
                 and window.human_agent
                 and message.sender_kind == SenderKind.AGENT.value
             ),
+            status_callback_url=settings.public_path_url(webhook_path(inbox)),
         ),
     )
 
@@ -109,6 +111,7 @@ async def _prepare(
 async def deliver_message(
     db: Database,
     secrets: SecretBox,
+    settings: Settings,
     http: httpx.AsyncClient,
     message_id: int,
     *,
@@ -120,7 +123,7 @@ async def deliver_message(
             return  # deleted, or a note: notes are never sent
         if message.delivery_status != DeliveryStatus.QUEUED.value:
             return  # already handled by an earlier attempt
-        prepared = await _prepare(session, secrets, message)
+        prepared = await _prepare(session, secrets, settings, message)
     if prepared is None:
         return
     adapter = adapter_for(prepared.inbox.channel)

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.channels.base import SendFailed
 from onethread.channels.registry import adapter_for
@@ -20,6 +22,14 @@ from onethread.inboxes.secrets import SecretBox
 from onethread.inboxes.service import full_config
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+async def _locked(session: AsyncSession, message_id: int) -> Message | None:
+    """The message, locked: two attachments of one message are stored concurrently."""
+    message: Message | None = await session.scalar(
+        select(Message).where(Message.id == message_id).with_for_update()
+    )
+    return message
 
 
 def _file_name(index: int, filename: str | None, mime_type: str | None) -> str:
@@ -69,7 +79,7 @@ async def fetch_attachment(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(media.content)
     async with db.session() as session:
-        stored = await session.get(Message, message_id)
+        stored = await _locked(session, message_id)
         if stored is not None:
             do_update_attachment(
                 session,

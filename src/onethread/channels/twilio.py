@@ -24,6 +24,7 @@ import httpx
 from onethread.channels.base import (
     DeliveryReceipt,
     Ignored,
+    PayloadInvalid,
     SendFailed,
     SignatureInvalid,
     StatusUpdate,
@@ -89,7 +90,10 @@ def verify_signature(config: TwilioConfig, request: WebhookRequest) -> None:
         if not hmac.compare_digest(body_hash.lower().encode(), expected_hash.encode()):
             raise SignatureInvalid("the body does not match the bodySHA256 Twilio signed")
     elif request.method.upper() == "POST":
-        params = request.form()
+        try:
+            params = request.form()
+        except PayloadInvalid as exc:  # Twilio's forms are UTF-8: this one is not Twilio's
+            raise SignatureInvalid(f"unsigned body: {exc.message}") from exc
     for url in url_variants(request.url):
         expected = compute_signature(url, params, token)
         if hmac.compare_digest(received.strip().encode(), expected.encode()):

@@ -73,10 +73,11 @@ class _TwilioMessagingAdapter:
         message_sid = fields.get("MessageSid")
         if not message_sid:
             raise PayloadInvalid("a Twilio messaging webhook needs a MessageSid")
-        sms_status = fields.get("SmsStatus", "").lower()
-        if "MessageStatus" in fields or sms_status not in _INBOUND_STATUSES:
-            return [twilio.status_update(fields, message_sid)]
-        return [self._inbound(fields, message_sid)]
+        # Inbound messages say "received" (or nothing); our messages' callbacks say the rest.
+        message_status = fields.get("MessageStatus") or fields.get("SmsStatus") or ""
+        if message_status.lower() in _INBOUND_STATUSES:
+            return [self._inbound(fields, message_sid)]
+        return [twilio.status_update(fields, message_sid)]
 
     def acknowledgement(self) -> tuple[bytes, str]:
         return twilio.EMPTY_TWIML, twilio.TWIML_MEDIA_TYPE
@@ -156,9 +157,8 @@ class _TwilioMessagingAdapter:
             fields["Body"] = body
         # Twilio posts a number's status callbacks only where each message asks for them;
         # read this way until ``Outbound`` carries the inbox's status URL.
-        status_callback = getattr(outbound, "status_callback_url", None)
-        if isinstance(status_callback, str) and status_callback:
-            fields["StatusCallback"] = status_callback
+        if outbound.status_callback_url:
+            fields["StatusCallback"] = outbound.status_callback_url
         return await twilio.create_message(settings, fields, http)
 
     async def fetch_media(
@@ -193,7 +193,7 @@ class TwilioSmsAdapter(_TwilioMessagingAdapter):
 
 class TwilioWhatsAppAdapter(_TwilioMessagingAdapter):
     kind = ChannelKind.TWILIO_WHATSAPP
-    window = ReplyWindow(hours=24, template_fallback=True)
+    window: ClassVar[ReplyWindow | None] = ReplyWindow(hours=24, template_fallback=True)
     prefix = WHATSAPP_PREFIX
 
 

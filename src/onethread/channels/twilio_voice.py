@@ -3,10 +3,11 @@
 REFERENCE.md §5.2. The webhooks of one call are told apart by the ``event`` query
 parameter of the URL we gave Twilio (the voice flow builds them):
 
-- none: the number's voice URL, a call starts → ``CallStarted``;
+- none (or ``event=start``): the number's voice URL, a call starts → ``CallStarted``;
 - ``event=speech&turn=N``: the ``<Gather>`` action, what the caller said → ``SpeechHeard``;
 - ``event=status``: the call's status callback → ``CallEnded``;
-- ``event=dial``: the ``<Dial>`` action, a transfer to a human is over → ``TransferEnded``.
+- ``event=dial``: the ``<Dial>`` action, a transfer to a human is over → ``TransferEnded``;
+- ``event=wait&turn=N&waited=K``: our ``<Redirect>`` after a holding line → ``ReplyAwaited``.
 
 URLs configured by hand carry no ``event``: then the fields present decide.
 
@@ -88,7 +89,17 @@ class TransferEnded:
     duration_seconds: int | None
 
 
-CallEvent = CallStarted | SpeechHeard | CallEnded | TransferEnded | Ignored
+@dataclass
+class ReplyAwaited:
+    """Our own ``<Redirect>`` after a holding line: is the reply to ``turn`` ready now?"""
+
+    call_sid: str
+    caller: SenderIdentity
+    turn: int
+    waited: int
+
+
+CallEvent = CallStarted | SpeechHeard | ReplyAwaited | CallEnded | TransferEnded | Ignored
 
 
 class TwilioVoiceAdapter:
@@ -150,6 +161,13 @@ def parse_call(request: WebhookRequest) -> CallEvent:
             text=fields.get("SpeechResult", "").strip(),
             confidence=_confidence(fields.get("Confidence")),
             turn=_turn(request.query.get("turn")),
+        )
+    if event == "wait":
+        return ReplyAwaited(
+            call_sid,
+            caller_identity(fields),
+            turn=_turn(request.query.get("turn")),
+            waited=_turn(request.query.get("waited")),
         )
     if event == "status":
         status = fields.get("CallStatus", "").lower()

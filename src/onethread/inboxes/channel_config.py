@@ -85,8 +85,11 @@ class TwilioWhatsAppConfig(TwilioConfig):
 
 
 class TwilioVoiceConfig(TwilioConfig):
-    voice_language: str = "en-US"
-    human_transfer_number: str | None = None
+    voice_language: str = Field(default="en-US", description="Speech recognition and <Say>.")
+    human_transfer_number: str | None = Field(
+        default=None, description="Where a handoff on a call is dialled (E.164)."
+    )
+    greeting: str = "Hello! How can we help you today?"
 
 
 class WebchatConfig(ChannelConfig):

@@ -32,6 +32,7 @@ async def _send(context: JobContext, job: Job) -> None:
     await deliver_message(
         context.db,
         context.secrets,
+        context.settings,
         context.http,
         int(job.payload["message_id"]),
         last_attempt=_last_attempt(job),

@@ -1,0 +1,323 @@
+"""A fake Twilio REST API on loopback: real HTTP, Twilio's documented answers, scriptable.
+
+    with FakeTwilioApi() as api:
+        config = TwilioConfig(account_sid=api.account_sid, auth_token=api.auth_token,
+                              sender="+15005550006", api_base_url=api.base_url)
+        api.script(status=500)                 # the next request gets a 500
+        ...
+        api.requests[-1].form["Body"]          # what the adapter sent
+
+Routes (REFERENCE.md §5.3), all behind HTTP basic auth (AccountSid, auth token), with
+Twilio's error body ``{"code", "message", "more_info", "status"}`` when refused:
+
+- ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``: form-encoded; needs ``To``,
+  ``From`` or ``MessagingServiceSid``, and ``Body``, ``ContentSid`` or ``MediaUrl``;
+  answers 201 with a Message resource and a fresh ``SM…`` sid.
+- ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}``:
+  redirects (307) to ``GET /media-content/{MediaSid}``, which serves the bytes, as
+  Twilio hands media off to its storage. ``api.media_url(...)`` builds such URLs.
+
+``webhook(url, fields, auth_token)`` signs a form webhook as Twilio would, for tests
+that post to onethread's own endpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from onethread.channels.twilio import compute_signature
+
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "fake_twilio_auth_token_0000000000"
+API_PREFIX = "/2010-04-01/Accounts/"
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    form: dict[str, str]  # the first value of each field
+    form_lists: dict[str, list[str]]
+
+    @property
+    def basic_auth(self) -> tuple[str, str] | None:
+        scheme, _, encoded = self.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return None
+        return user, password
+
+
+@dataclass
+class ScriptedResponse:
+    status: int = 201
+    body: Any = None  # JSON value, raw bytes, or None for the default answer
+    delay: float = 0.0
+    path: str | None = None  # only for requests to this path; None: the next request
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def twilio_error(status: int, code: int, message: str) -> dict[str, Any]:
+    """Twilio's REST error body."""
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def webhook(
+    url: str, fields: Mapping[str, str | Sequence[str]], auth_token: str
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers Twilio would POST to ``url`` with ``fields``."""
+    lists = {
+        name: [value] if isinstance(value, str) else list(value) for name, value in fields.items()
+    }
+    body = urlencode([(name, value) for name, values in lists.items() for value in values])
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": compute_signature(url, lists, auth_token),
+    }
+    return body.encode(), headers
+
+
+class FakeTwilioApi:
+    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.requests: list[RecordedRequest] = []
+        self._scripted: list[ScriptedResponse] = []
+        self._media: dict[str, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    def start(self) -> FakeTwilioApi:
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # stop() waits one poll: keep teardown quick
+            name="fake-twilio",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # cuts scripted delays short
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeTwilioApi:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def messages_path(self) -> str:
+        return f"{API_PREFIX}{self.account_sid}/Messages.json"
+
+    @property
+    def sent(self) -> list[RecordedRequest]:
+        """The message creations received, in order."""
+        return [r for r in self.requests if r.method == "POST" and r.path == self.messages_path]
+
+    # --- what a test controls ---
+
+    def script(
+        self,
+        *,
+        status: int = 201,
+        body: Any = None,
+        delay: float = 0.0,
+        times: int = 1,
+        path: str | None = None,
+    ) -> None:
+        """Queue the answer to the next ``times`` requests (to ``path`` if given).
+
+        ``body=None`` answers as Twilio would for a 2xx, or with a Twilio error otherwise.
+        Authentication is checked first, as Twilio does.
+        """
+        with self._lock:
+            self._scripted.extend(ScriptedResponse(status, body, delay, path) for _ in range(times))
+
+    def add_media(
+        self, content: bytes, content_type: str = "image/jpeg", message_sid: str | None = None
+    ) -> str:
+        """Store media and return its ``MediaUrl{N}``, as an inbound webhook carries it."""
+        media_sid = "ME" + secrets.token_hex(16)
+        self._media[media_sid] = (content, content_type)
+        return self.media_url(message_sid or "MM" + secrets.token_hex(16), media_sid)
+
+    def media_url(self, message_sid: str, media_sid: str) -> str:
+        account = f"{self.base_url}{API_PREFIX}{self.account_sid}"
+        return f"{account}/Messages/{message_sid}/Media/{media_sid}"
+
+    # --- serving ---
+
+    def _next_scripted(self, path: str) -> ScriptedResponse | None:
+        with self._lock:
+            for index, scripted in enumerate(self._scripted):
+                if scripted.path in (None, path):
+                    return self._scripted.pop(index)
+        return None
+
+    def _answer(self, request: RecordedRequest) -> _Reply:
+        with self._lock:
+            self.requests.append(request)
+        if request.path.startswith("/media-content/"):
+            return self._media_content(request.path.rsplit("/", 1)[-1])
+        if request.basic_auth != (self.account_sid, self.auth_token):
+            return _json_reply(twilio_error(401, 20003, "Authenticate"))
+        scripted = self._next_scripted(request.path)
+        if scripted is not None:
+            if scripted.delay:
+                self._stopping.wait(scripted.delay)
+            if scripted.body is not None or scripted.status >= 300:
+                return _scripted_reply(scripted)
+            default = self._route(request)
+            return _Reply(scripted.status, default.body, default.content_type, default.headers)
+        return self._route(request)
+
+    def _route(self, request: RecordedRequest) -> _Reply:
+        if request.method == "POST" and request.path == self.messages_path:
+            return self._create_message(request)
+        media_prefix = f"{API_PREFIX}{self.account_sid}/Messages/"
+        if request.method == "GET" and request.path.startswith(media_prefix):
+            parts = request.path.removeprefix(media_prefix).split("/")
+            if len(parts) == 3 and parts[1] == "Media" and parts[2] in self._media:
+                return _Reply(307, b"", "text/plain", {"Location": f"/media-content/{parts[2]}"})
+        message = f"The requested resource {request.path} was not found"
+        return _json_reply(twilio_error(404, 20404, message))
+
+    def _create_message(self, request: RecordedRequest) -> _Reply:
+        form = request.form
+        content_type = request.headers.get("content-type", "")
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            return _json_reply(twilio_error(400, 20001, "Expected a form-encoded body"))
+        if not form.get("To"):
+            return _json_reply(twilio_error(400, 21604, "A 'To' phone number is required."))
+        if not form.get("From") and not form.get("MessagingServiceSid"):
+            return _json_reply(twilio_error(400, 21603, "The 'From' phone number is required."))
+        if not any(form.get(name) for name in ("Body", "ContentSid", "MediaUrl")):
+            return _json_reply(twilio_error(400, 21602, "Message body is required."))
+        sid = "SM" + secrets.token_hex(16)
+        resource = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "from": form.get("From"),
+            "to": form["To"],
+            "body": form.get("Body", ""),
+            "status": "queued",
+            "num_media": "0",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "error_code": None,
+            "error_message": None,
+            "uri": f"{API_PREFIX}{self.account_sid}/Messages/{sid}.json",
+        }
+        return _Reply(201, json.dumps(resource).encode())
+
+    def _media_content(self, media_sid: str) -> _Reply:
+        if media_sid not in self._media:
+            return _json_reply(twilio_error(404, 20404, f"No media {media_sid}"))
+        content, content_type = self._media[media_sid]
+        return _Reply(200, content, content_type)
+
+
+def _json_reply(error: Mapping[str, Any]) -> _Reply:
+    return _Reply(int(error["status"]), json.dumps(error).encode())
+
+
+def _scripted_reply(scripted: ScriptedResponse) -> _Reply:
+    if isinstance(scripted.body, bytes):
+        return _Reply(scripted.status, scripted.body, "text/html")
+    body = scripted.body
+    if body is None:
+        body = twilio_error(scripted.status, 20500, f"HTTP {scripted.status} from the fake")
+    return _Reply(scripted.status, json.dumps(body).encode())
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up mid-answer is part of the tests, not a failure
+
+
+def _handler_for(api: FakeTwilioApi) -> type[BaseHTTPRequestHandler]:
+    class TwilioHandler(BaseHTTPRequestHandler):
+        timeout = 10  # never hang a test on a half-open connection
+
+        def _handle(self) -> None:
+            target = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            lists = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+            request = RecordedRequest(
+                method=self.command,
+                path=target.path,
+                headers={name.lower(): value for name, value in self.headers.items()},
+                body=body,
+                form={name: values[0] for name, values in lists.items()},
+                form_lists=lists,
+            )
+            try:
+                reply = api._answer(request)
+            except Exception as exc:  # a bug in the fake shows up as a readable 500
+                reply = _json_reply(twilio_error(500, 20500, f"fake Twilio failed: {exc!r}"))
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(reply.body)
+            except OSError:
+                pass  # the client gave up (a timeout test): nothing to answer
+
+        do_GET = do_POST = _handle  # noqa: N815 (http.server names them)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return TwilioHandler
