@@ -77,9 +77,17 @@ class StatusUpdate:
 
 @dataclass
 class Echo:
-    """The provider repeating a message the business sent: never stored as inbound."""
+    """The provider repeating a message the business sent: never stored as inbound.
+
+    An echo of our own reply changes nothing; one sent from elsewhere (the Instagram
+    app, Meta's inbox) is recorded in the thread as a reply, so agents see it.
+    """
 
     external_id: str
+    recipient_id: str | None = None
+    text: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    sent_at: datetime | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.channels.base import Echo, Ignored, StatusUpdate, WebhookItem
+from onethread.channels.echoes import apply_echo
 from onethread.conversations.actions import RecordedInbound, do_record_inbound, do_update_delivery
 from onethread.conversations.inbound import InboundMessage
 from onethread.conversations.models import Direction, Message
@@ -36,6 +37,7 @@ class IngestResult:
     statuses_applied: int = 0
     statuses_unmatched: int = 0
     echoes: int = 0
+    echoes_recorded: int = 0  # replies sent from the provider's own app
     ignored: int = 0
 
 
@@ -108,7 +110,8 @@ async def ingest_items(
         elif isinstance(item, StatusUpdate):
             await _apply_status(session, inbox, item, result)
         elif isinstance(item, Echo):
-            result.echoes += 1  # our own outbound message, already in the thread
+            result.echoes += 1
+            result.echoes_recorded += await apply_echo(session, inbox, item)
         else:
             assert isinstance(item, Ignored)
             result.ignored += 1

@@ -148,13 +148,20 @@ def _message_item(
     if not mid:
         raise PayloadInvalid(f"{where}.message has no mid")
     mid = str(mid)
-    if message.get("is_echo"):
-        return Echo(mid)
     if message.get("is_deleted"):
         return Ignored("deleted", mid)
     attachments = [
         read_attachment(raw) for raw in message.get("attachments") or [] if isinstance(raw, dict)
     ]
+    if message.get("is_echo"):  # sender and recipient are swapped (§3.2)
+        recipient = (event.get("recipient") or {}).get("id")
+        return Echo(
+            mid,
+            recipient_id=str(recipient) if recipient else None,
+            text=message.get("text") or placeholder_text(attachments),
+            attachments=attachments,
+            sent_at=sent_at,
+        )
     story = (message.get("reply_to") or {}).get("story")
     if isinstance(story, dict):
         story_reply = {"type": "story_reply", "id": story.get("id")}

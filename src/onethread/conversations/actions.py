@@ -621,3 +621,51 @@ def do_update_attachment(
         message_id=message.id,
         data={"attachment": index, "status": changes.get("status")},
     )
+
+
+async def do_record_sent_elsewhere(
+    session: AsyncSession,
+    conversation: Conversation,
+    inbox: Inbox,
+    *,
+    identity_id: int,
+    text: str,
+    external_id: str,
+    attachments: list[dict[str, Any]],
+    sent_at: datetime | None,
+) -> Message:
+    """A reply the business sent outside onethread (the provider's own app), as the
+    provider echoed it: shown in the thread as sent, never delivered again."""
+    now = utcnow()
+    message = Message(
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        inbox_id=inbox.id,
+        direction=Direction.OUTBOUND.value,
+        sender_kind=SenderKind.AGENT.value,
+        identity_id=identity_id,
+        text=text,
+        attachments=attachments,
+        private=False,
+        external_id=external_id,
+        delivery_status=DeliveryStatus.SENT.value,
+        sent_at=sent_at or now,
+        created_at=now,
+    )
+    session.add(message)
+    conversation.last_message_at = now
+    await session.flush()
+    _event(
+        session,
+        conversation,
+        EventType.MESSAGE_CREATED,
+        message_id=message.id,
+        data={
+            "sender_kind": SenderKind.AGENT.value,
+            "inbox_id": inbox.id,
+            "channel": inbox.channel,
+            "private": False,
+            "origin": "provider_app",
+        },
+    )
+    return message
