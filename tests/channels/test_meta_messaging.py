@@ -185,7 +185,10 @@ def test_every_inbound_fixture_verifies_and_parses_as_expected(name: str) -> Non
     expect = case["expect"]
     mid = case["body"]["entry"][0]["messaging"][0]["message"]["mid"]
     if expect.get("is_echo"):
-        assert item == Echo(mid)
+        assert isinstance(item, Echo)
+        assert item.external_id == mid
+        assert item.recipient_id == expect["customer_id"]
+        assert item.text == case["body"]["entry"][0]["messaging"][0]["message"]["text"]
     elif "deleted_message_id" in expect:
         assert item == Ignored("deleted", expect["deleted_message_id"])
     else:

@@ -59,7 +59,7 @@ async def setup(harness: Harness, graph: FakeGraphApi, channel: str) -> tuple[Ap
 async def test_inbound_fixtures_are_stored(
     harness: Harness, graph: FakeGraphApi, name: str, text: str | None
 ) -> None:
-    channel = name.split("_")[0]
+    channel = name.split("_", maxsplit=1)[0]
     _, created = await setup(harness, graph, channel)
     body = await post_fixture(harness, created, name)
     [stored] = await messages(harness)
@@ -79,7 +79,7 @@ async def test_inbound_fixtures_are_stored(
 async def test_echoes_and_unsends_of_strangers_store_nothing(
     harness: Harness, graph: FakeGraphApi, name: str
 ) -> None:
-    _, created = await setup(harness, graph, name.split("_")[0])
+    _, created = await setup(harness, graph, name.split("_", maxsplit=1)[0])
     before = await snapshot(harness)
     await post_fixture(harness, created, name)
     assert await snapshot(harness) == before
