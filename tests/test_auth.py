@@ -130,6 +130,8 @@ async def seed(harness: Harness) -> Workspace:
             "conversation_id": first["conversation_id"],
             "token_id": spare["id"],
             "job_id": job_id,
+            "message_id": first["message"]["id"],
+            "index": 0,
         },
     )
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from onethread.agents.models import Agent, Team
 from onethread.contacts.models import Contact
-from onethread.conversations.models import Conversation
+from onethread.conversations.models import Conversation, Message
 from onethread.db.types import utcnow
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
@@ -83,6 +83,7 @@ async def seed(harness: Harness, label: str) -> Tenant:
     )
     spare_token = await admin.ok("POST", "/tokens", 201, json={"name": "spare"})
     job_id = await _a_dead_job(harness, admin.workspace_id)
+    await _a_stored_attachment(harness, first["message"]["id"], label)
     return Tenant(
         admin=admin,
         agent=plain,
@@ -95,8 +96,24 @@ async def seed(harness: Harness, label: str) -> Tenant:
             "conversation_id": conversation_id,
             "token_id": spare_token["id"],
             "job_id": job_id,
+            "message_id": first["message"]["id"],
+            "index": 0,
         },
     )
+
+
+async def _a_stored_attachment(harness: Harness, message_id: int, label: str) -> None:
+    """Give the first message a picture, as the media job leaves one on disk."""
+    relative = f"{label}/{message_id}/0.png"
+    target = harness.app_context.settings.resolved_media_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(f"{label}'s picture".encode())
+    async with harness.db.session() as session:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        message.attachments = [
+            {"type": "image", "status": "stored", "path": relative, "mime_type": "image/png"}
+        ]
 
 
 async def _a_dead_job(harness: Harness, workspace_id: int) -> int:
@@ -148,13 +165,18 @@ async def id_routes(harness: Harness) -> set[tuple[str, str]]:
     """(method, path) of every agent API operation whose path takes a parameter.
 
     Provider webhooks (``/webhooks/...``) are authenticated by signatures, not by
-    agents; tests/channels covers them.
+    agents; tests/channels covers them. The chat widget's routes (``/api/v1/widget/...``)
+    are left out too: a visitor token signed for one inbox opens them, not an agent's,
+    and tests/channels/test_widget_api.py shows that another workspace's, inbox's or
+    visitor's messages and events never reach a visitor.
     """
     document = (await harness.client.get(f"{API_PREFIX}/openapi.json")).json()
     return {
         (method.upper(), path.removeprefix(API_PREFIX))
         for path, operations in document["paths"].items()
-        if "{" in path and path.startswith(API_PREFIX)
+        if "{" in path
+        and path.startswith(API_PREFIX)
+        and not path.startswith(f"{API_PREFIX}/widget/")
         for method in operations
     }
 
@@ -224,6 +246,7 @@ ID_ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/conversations/{conversation_id}/reopen"): Case(),
     ("DELETE", "/tokens/{token_id}"): Case(),
     ("POST", "/jobs/{job_id}/retry"): Case(admin_only=True),
+    ("GET", "/messages/{message_id}/attachments/{index}"): Case(),
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.agents.models import Domain
@@ -32,6 +33,7 @@ from onethread.conversations.schemas import (
     TransferIn,
 )
 from onethread.db.types import MAX_ID, Id
+from onethread.errors import NotFound
 from onethread.inboxes.models import IDENTITY_CHANNEL, ChannelKind
 from onethread.inboxes.service import access_inbox
 from onethread.workspaces.service import access_workspace
@@ -317,3 +319,36 @@ async def record_inbound(
         )
 
     return await context.db.write(work)
+
+
+@router.get(
+    "/messages/{message_id}/attachments/{index}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+async def download_attachment(
+    message_id: Id,
+    index: Annotated[int, Path(ge=0, le=99)],
+    caller: CurrentCaller,
+    session: ReadSession,
+    context: Context,
+) -> FileResponse:
+    """An inbound attachment, once fetched from the provider (``status: stored``)."""
+    message = await service.access_message(session, caller.workspace_id, message_id)
+    if index >= len(message.attachments):
+        raise NotFound(f"message {message_id} has no attachment {index}")
+    attachment = message.attachments[index]
+    if attachment.get("status") != "stored" or not attachment.get("path"):
+        raise NotFound(
+            f"attachment {index} of message {message_id} is not stored "
+            f"(status: {attachment.get('status', 'pending')})"
+        )
+    media_dir = context.settings.resolved_media_dir.resolve()
+    stored = (media_dir / str(attachment["path"])).resolve()
+    if not stored.is_relative_to(media_dir) or not stored.is_file():
+        raise NotFound(f"attachment {index} of message {message_id} is missing from storage")
+    return FileResponse(
+        stored,
+        media_type=attachment.get("mime_type") or "application/octet-stream",
+        filename=stored.name,
+    )
