@@ -104,8 +104,8 @@ def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> SenderId
 def _content(message: dict[str, Any]) -> tuple[str, list[dict[str, Any]], dict[str, Any] | None]:
     """Text, attachments and interactive part of one message; unknown types get a placeholder."""
     kind = str(message.get("type") or "unknown")
-    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
-    assert isinstance(body, dict)
+    raw = message.get(kind)
+    body: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if kind == "text":
         return str(body.get("body") or ""), [], None
     if kind in MEDIA_TYPES or kind == "sticker":
@@ -133,7 +133,12 @@ def _content(message: dict[str, Any]) -> tuple[str, list[dict[str, Any]], dict[s
         location = {"type": "location", **body}
         return f"📍 {where}", [location], None
     if kind == "contacts":
-        names = [str((card.get("name") or {}).get("formatted_name", "")) for card in body or []]
+        cards = raw if isinstance(raw, list) else []
+        names = [
+            str((card.get("name") or {}).get("formatted_name", ""))
+            for card in cards
+            if isinstance(card, dict)
+        ]
         return f"[Shared contact: {', '.join(names) or 'unnamed'}]", [], None
     if kind == "unsupported":
         what = body.get("type") or "unknown"
