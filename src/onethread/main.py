@@ -21,6 +21,7 @@ from onethread.api.context import AppContext
 from onethread.api.errors import install_error_handlers
 from onethread.api.ratelimit import SlidingWindowLimiter
 from onethread.channels import api as webhooks_api
+from onethread.channels import widget_api
 from onethread.contacts import api as contacts_api
 from onethread.conversations import api as conversations_api
 from onethread.db import migrate
@@ -53,6 +54,7 @@ def api_router() -> APIRouter:
         conversations_api,
         events_api,
         outbox_api,
+        widget_api,
     ):
         router.include_router(module.router)
     return router
@@ -112,6 +114,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(api_router())
     app.include_router(webhooks_api.router)
+    app.include_router(widget_api.script_router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -310,7 +310,9 @@ async def test_tampered_foreign_and_expired_tokens_are_refused(harness: Harness)
             widget_path(inbox_id, "messages"), headers={"Authorization": f"Bearer {presented}"}
         )
         assert listing.status_code == 401
-    unauthenticated = await harness.client.post(widget_path(chat["id"], "messages"), json={})
+    unauthenticated = await harness.client.post(
+        widget_path(chat["id"], "messages"), json={"text": "hi"}
+    )
     assert unauthenticated.status_code == 401
 
 
