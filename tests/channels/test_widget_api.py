@@ -567,3 +567,15 @@ async def test_the_websocket_refuses_bad_tokens_and_foreign_origins(server: Live
     assert await close_code(f"{base}?token=forged") == 4401
     assert await close_code(f"{base}?token={token}", origin="https://evil.example") == 4403
     assert await close_code(f"{server.ws_url}{widget_path(999_999, 'ws')}?token={token}") == 4404
+
+
+async def test_the_preview_page_embeds_the_inboxs_widget(harness: Harness) -> None:
+    admin = await workspace(harness)
+    chat = await inbox(admin, "webchat")
+    whatsapp = await inbox(admin, "whatsapp")
+    page = await harness.client.get(f"/widget/preview/{chat['id']}")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert f'/widget.js" data-inbox="{chat["id"]}"' in page.text
+    assert (await harness.client.get(f"/widget/preview/{whatsapp['id']}")).status_code == 404
+    assert (await harness.client.get("/widget/preview/999999")).status_code == 404

@@ -16,6 +16,7 @@ from functools import cache
 from importlib.resources import files
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
 
 from onethread.api.deps import Context
 from onethread.channels.ingest import ingest
@@ -23,6 +24,7 @@ from onethread.channels.widget_access import (
     WidgetInbox,
     WidgetRoute,
     client_address,
+    load_widget_inbox,
     open_widget,
     take_turn,
     widget_limits,
@@ -210,3 +212,24 @@ async def widget_script(request: Request) -> Response:
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/javascript; charset=utf-8", headers=headers)
+
+
+PREVIEW_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Web chat preview</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; margin: 3rem; color: #1f2937">
+<h1>Web chat preview</h1>
+<p>This page embeds the widget of inbox {inbox_id}, as a customer's site would:</p>
+<pre>&lt;script src="{script_url}" data-inbox="{inbox_id}" async&gt;&lt;/script&gt;</pre>
+<p>Open the bubble in the corner and write: the message lands in the inbox.</p>
+<script src="{script_url}" data-inbox="{inbox_id}" async></script>
+</body></html>
+"""
+
+
+@script_router.get("/widget/preview/{inbox_id}", include_in_schema=False)
+async def widget_preview(inbox_id: Id, context: Context) -> HTMLResponse:
+    """A page on onethread's own origin that embeds the widget, to try an inbox out."""
+    await load_widget_inbox(context, inbox_id)
+    script_url = context.settings.public_path_url("/widget.js")
+    return HTMLResponse(PREVIEW_PAGE.format(inbox_id=inbox_id, script_url=script_url))

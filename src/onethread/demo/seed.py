@@ -43,6 +43,7 @@ class DemoSummary:
     password: str
     token: str
     conversations: int
+    webchat_inbox_id: int | None
 
 
 @dataclass
@@ -74,6 +75,11 @@ async def seed_demo(settings: Settings) -> DemoSummary:
             )
             assert admin is not None
             _, token = await do_create_token(session, admin, name="onethread demo")
+            webchat_inbox_id = await session.scalar(
+                select(Inbox.id).where(
+                    Inbox.workspace_id == workspace.id, Inbox.channel == ChannelKind.WEBCHAT.value
+                )
+            )
             count = len(
                 (
                     await session.scalars(
@@ -84,7 +90,13 @@ async def seed_demo(settings: Settings) -> DemoSummary:
     finally:
         await db.dispose()
     return DemoSummary(
-        workspace.id, workspace.name, script.ADMIN_EMAIL, script.PASSWORD, token, count
+        workspace.id,
+        workspace.name,
+        script.ADMIN_EMAIL,
+        script.PASSWORD,
+        token,
+        count,
+        webchat_inbox_id,
     )
 
 
