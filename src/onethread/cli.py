@@ -42,6 +42,9 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="Leave jobs to `onethread worker` processes.")
     ] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (a proxy in front usually does).")
+    ] = True,
 ) -> None:
     """Serve the API, the app and (unless --no-worker) the in-process worker."""
     import uvicorn
@@ -56,6 +59,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        access_log=access_log,
         proxy_headers=True,
     )
 
@@ -201,8 +205,10 @@ def demo(
         f"[bold]{summary.password}[/bold]"
     )
     console.print(f"API token: {summary.token}")
+    if summary.webchat_inbox_id is not None:
+        console.print(f"try the web chat: {url}/widget/preview/{summary.webchat_inbox_id}")
     if not seed_only:
-        serve(host=host, port=port, no_worker=False)
+        serve(host=host, port=port, no_worker=False, access_log=True)
 
 
 if __name__ == "__main__":

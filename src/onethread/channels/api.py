@@ -10,8 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
+from onethread.api.context import AppContext
 from onethread.api.deps import Context
-from onethread.channels.base import WebhookRequest
+from onethread.channels.base import SignatureInvalid, WebhookRequest
 from onethread.channels.ingest import ingest
 from onethread.channels.registry import adapter_for
 from onethread.channels.voice import answer_call
@@ -19,13 +20,14 @@ from onethread.db.types import Id
 from onethread.errors import DomainError, NotFound
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
-from onethread.inboxes.service import full_config
+from onethread.inboxes.service import InboxConfigCache
 
 router = APIRouter(tags=["webhooks"])
 
 # Meta sends webhooks of up to 3 MB (REFERENCE.md §1.3); leave room for the envelope.
 MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
 WEBHOOK_CHANNELS = {kind for kind in ChannelKind if kind is not ChannelKind.WEBCHAT}
+INBOX_CACHE_KEY = "webhooks.inbox_cache"
 
 
 class PayloadTooLarge(DomainError):
@@ -33,12 +35,30 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
-async def _inbox(context: Context, channel: str, inbox_id: int) -> tuple[Inbox, ChannelConfig]:
-    async with context.db.read_session() as session:
-        inbox = await session.get(Inbox, inbox_id)
-    if inbox is None or inbox.channel != channel or ChannelKind(channel) not in WEBHOOK_CHANNELS:
+def _inbox_cache(context: AppContext) -> InboxConfigCache:
+    cache = context.extras.get(INBOX_CACHE_KEY)
+    if not isinstance(cache, InboxConfigCache):
+        cache = context.extras[INBOX_CACHE_KEY] = InboxConfigCache(context.secrets)
+    return cache
+
+
+async def _inbox(
+    context: Context, channel: str, inbox_id: int, *, fresh: bool = False
+) -> tuple[Inbox, ChannelConfig, bool]:
+    """The inbox, its decrypted config, and whether both came from the per-process cache.
+
+    A voice call's flow reads more of the config than its signature (languages, the
+    transfer number), so voice inboxes are always read afresh.
+    """
+    fresh = fresh or channel == ChannelKind.TWILIO_VOICE.value
+    entry, cached = await _inbox_cache(context).get(context.db, inbox_id, fresh=fresh)
+    if (
+        entry is None
+        or entry.inbox.channel != channel
+        or ChannelKind(channel) not in WEBHOOK_CHANNELS
+    ):
         raise NotFound(f"no {channel} inbox {inbox_id}")
-    return inbox, full_config(inbox, context.secrets)
+    return entry.inbox, entry.config, cached
 
 
 async def read_webhook(request: Request, context: Context) -> WebhookRequest:
@@ -64,7 +84,7 @@ async def read_webhook(request: Request, context: Context) -> WebhookRequest:
 
 @router.get("/webhooks/{channel}/{inbox_id}", response_class=PlainTextResponse)
 async def handshake(channel: str, inbox_id: Id, request: Request, context: Context) -> Response:
-    inbox, config = await _inbox(context, channel, inbox_id)
+    inbox, config, _ = await _inbox(context, channel, inbox_id, fresh=True)
     webhook = await read_webhook(request, context)
     challenge = adapter_for(inbox.channel).handshake(config, webhook)
     if challenge is None:
@@ -74,10 +94,17 @@ async def handshake(channel: str, inbox_id: Id, request: Request, context: Conte
 
 @router.post("/webhooks/{channel}/{inbox_id}")
 async def receive(channel: str, inbox_id: Id, request: Request, context: Context) -> Response:
-    inbox, config = await _inbox(context, channel, inbox_id)
+    inbox, config, cached = await _inbox(context, channel, inbox_id)
     webhook = await read_webhook(request, context)
     adapter = adapter_for(inbox.channel)
-    adapter.verify(config, webhook)
+    try:
+        adapter.verify(config, webhook)
+    except SignatureInvalid:
+        if not cached:
+            raise
+        # The secret may have changed in another process since it was cached: ask again.
+        inbox, config, _ = await _inbox(context, channel, inbox_id, fresh=True)
+        adapter.verify(config, webhook)
     if inbox.channel == ChannelKind.TWILIO_VOICE.value:
         return await answer_call(context, inbox, config, webhook)
     items = adapter.parse(config, webhook)

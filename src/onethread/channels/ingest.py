@@ -119,7 +119,11 @@ async def ingest_items(
 
 
 async def ingest(db: Database, inbox_id: int, items: list[WebhookItem]) -> IngestResult:
-    """One request's items in one transaction, retried whole on a unique-key race."""
+    """One request's items, committed together, retried whole on a unique-key race.
+
+    Requests that arrive together share a transaction (group commit); each returns once
+    that transaction has committed, and one that fails does not fail the others.
+    """
 
     async def work(session: AsyncSession) -> IngestResult:
         inbox = await session.get(Inbox, inbox_id)
@@ -127,4 +131,4 @@ async def ingest(db: Database, inbox_id: int, items: list[WebhookItem]) -> Inges
             raise NotFound(f"inbox {inbox_id} not found")
         return await ingest_items(session, inbox, items)
 
-    return await db.write(work)
+    return await db.write_grouped(work)

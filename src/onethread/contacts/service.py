@@ -4,6 +4,7 @@ from sqlalchemy import or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.contacts.models import Contact, ContactIdentity
+from onethread.conversations.models import Conversation, Status
 from onethread.db.access import get_in_workspace
 
 
@@ -105,3 +106,30 @@ async def find_contact_by_verified(
         if contact is not None:
             return contact
     return None
+
+
+async def find_sender_thread(
+    session: AsyncSession, workspace_id: int, channel: str, external_id: str
+) -> tuple[ContactIdentity, Contact, Conversation] | None:
+    """A known identity, its contact and the contact's unresolved thread, in one query.
+
+    The common case of an inbound message (a returning customer mid-conversation); None
+    when the identity is new or the contact has no unresolved thread.
+    """
+    row = (
+        await session.execute(
+            select(ContactIdentity, Contact, Conversation)
+            .join(Contact, Contact.id == ContactIdentity.contact_id)
+            .join(
+                Conversation,
+                (Conversation.contact_id == Contact.id)
+                & (Conversation.status != Status.RESOLVED.value),
+            )
+            .where(
+                ContactIdentity.workspace_id == workspace_id,
+                ContactIdentity.channel == channel,
+                ContactIdentity.external_id == external_id,
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from onethread.agents.models import Agent, Team
 from onethread.contacts.actions import ResolvedSender, do_resolve_sender
-from onethread.contacts.models import Contact
+from onethread.contacts.models import Contact, ContactIdentity
+from onethread.contacts.service import find_sender_thread
 from onethread.conversations.inbound import InboundMessage, ThreadOutcome
 from onethread.conversations.models import (
     DELIVERY_RANK,
@@ -37,10 +40,10 @@ from onethread.conversations.service import (
 )
 from onethread.db.types import utcnow
 from onethread.errors import Conflict, InvalidInput
-from onethread.events.log import append_event
+from onethread.events.log import append_event, append_event_now
 from onethread.events.types import EventType
 from onethread.inboxes.models import Inbox
-from onethread.outbox.actions import enqueue
+from onethread.outbox.actions import enqueue, enqueue_now
 from onethread.workspaces.models import Workspace
 from onethread.workspaces.service import settings_of
 
@@ -78,6 +81,25 @@ def _event(
     )
 
 
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_FIND_DUPLICATE = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.inbox_id == bindparam("inbox_id"),
+    _MESSAGES.c.external_id == bindparam("external_id"),
+)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_TOUCH_THREAD = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(
+        last_message_at=bindparam("now"),
+        last_inbound_at=bindparam("now"),
+        last_inbox_id=bindparam("inbox_id"),
+    )
+)
+_WAKE_THREAD = _TOUCH_THREAD.values(status=Status.OPEN.value, snoozed_until=None)
+
+
 async def do_record_inbound(
     session: AsyncSession, workspace: Workspace, inbox: Inbox, inbound: InboundMessage
 ) -> RecordedInbound:
@@ -86,19 +108,33 @@ async def do_record_inbound(
     A provider id seen before on this inbox returns the stored message (outcome
     ``duplicate``). Concurrent duplicates are stopped by unique indexes; the caller
     retries the unit of work on IntegrityError (``Database.write``).
+
+    A returning customer with an unresolved thread (most messages) takes the lean path:
+    one lookup, then the message, the thread's update, the event and the job as single
+    statements, outside the ORM's unit of work. The rows are the same either way.
     """
     if inbound.external_id:
-        existing = await session.scalar(
-            select(Message).where(
-                Message.inbox_id == inbox.id, Message.external_id == inbound.external_id
-            )
+        existing_id = await session.scalar(
+            _FIND_DUPLICATE, {"inbox_id": inbox.id, "external_id": inbound.external_id}
         )
-        if existing is not None:
+        if existing_id is not None:
+            existing = await session.get(Message, existing_id)
+            assert existing is not None
             conversation = await session.get(Conversation, existing.conversation_id)
             contact = await session.get(Contact, conversation.contact_id) if conversation else None
             assert conversation is not None
             assert contact is not None
             return RecordedInbound(existing, conversation, contact, "duplicate")
+
+    known = await find_sender_thread(
+        session, workspace.id, inbound.sender.channel, inbound.sender.external_id
+    )
+    if known is not None:
+        identity, contact, conversation = known
+        if inbound.sender.display_name and not identity.display_name:
+            identity.display_name = inbound.sender.display_name
+        message = await _join_thread(session, inbox, identity, conversation, inbound)
+        return RecordedInbound(message, conversation, contact, "joined")
 
     sender = await do_resolve_sender(session, workspace.id, inbound.sender)
     now = utcnow()
@@ -152,6 +188,85 @@ async def do_record_inbound(
         workspace_id=workspace.id,
     )
     return RecordedInbound(message, conversation, sender.contact, outcome)
+
+
+async def _join_thread(
+    session: AsyncSession,
+    inbox: Inbox,
+    identity: ContactIdentity,
+    conversation: Conversation,
+    inbound: InboundMessage,
+) -> Message:
+    """The lean path of ``do_record_inbound``: the same rows and events, as single statements."""
+    now = utcnow()
+    values: dict[str, Any] = {
+        "workspace_id": conversation.workspace_id,
+        "conversation_id": conversation.id,
+        "inbox_id": inbox.id,
+        "direction": Direction.INBOUND.value,
+        "sender_kind": SenderKind.CONTACT.value,
+        "sender_agent_id": None,
+        "identity_id": identity.id,
+        "text": inbound.text,
+        "attachments": inbound.attachments,
+        "interactive": inbound.interactive,
+        "private": False,
+        "external_id": inbound.external_id,
+        "delivery_status": None,
+        "delivery_error_code": None,
+        "delivery_error": None,
+        "ai_meta": None,
+        "sent_at": inbound.sent_at,
+        "created_at": now,
+    }
+    message_id = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
+    message = Message(id=message_id, **values)
+    # Known to the session as the stored row it is, so later code may read or change it.
+    make_transient_to_detached(message)
+    session.add(message)
+
+    previous = conversation.status
+    woken = previous in (Status.PENDING.value, Status.SNOOZED.value)
+    await session.execute(
+        _WAKE_THREAD if woken else _TOUCH_THREAD,
+        {"conversation_id": conversation.id, "now": now, "inbox_id": inbox.id},
+    )
+    changes: dict[str, Any] = {"last_message_at": now, "last_inbound_at": now}
+    changes["last_inbox_id"] = inbox.id
+    if woken:
+        changes |= {"status": Status.OPEN.value, "snoozed_until": None}
+    for name, value in changes.items():
+        set_committed_value(conversation, name, value)
+    if woken:
+        await append_event_now(
+            session,
+            conversation.workspace_id,
+            EventType.CONVERSATION_WOKEN,
+            conversation_id=conversation.id,
+            contact_id=conversation.contact_id,
+            data={"from": previous, "by": "message"},
+        )
+    await append_event_now(
+        session,
+        conversation.workspace_id,
+        EventType.MESSAGE_RECEIVED,
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        message_id=message_id,
+        data={
+            "inbox_id": inbox.id,
+            "channel": inbox.channel,
+            "outcome": "joined",
+            "attachments": len(inbound.attachments),
+        },
+    )
+    await enqueue_now(
+        session,
+        ASSISTANT_TURN,
+        {"conversation_id": conversation.id, "message_id": message_id},
+        workspace_id=conversation.workspace_id,
+    )
+    return message
 
 
 async def _thread_for(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from onethread.db.group_commit import GroupCommit
 from onethread.db.sqlite_inline import inline_connector
 
 T = TypeVar("T")
@@ -83,6 +84,8 @@ class Database:
             self.read_engine = self.engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite has one writer: one batch at a time. PostgreSQL overlaps a few.
+        self.group_commit = GroupCommit(self.sessions, in_flight=1 if self.is_sqlite else 4)
 
     def set_publisher(self, publisher: Callable[[list[dict[str, Any]]], None]) -> None:
         """Events committed through these sessions are handed to ``publisher`` after commit."""
@@ -118,6 +121,15 @@ class Database:
                 if attempt == attempts:
                     raise
         raise AssertionError("unreachable")
+
+    async def write_grouped(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """``write``, sharing a transaction with the units of work queued at the same time.
+
+        For many small, independent writes arriving together (webhooks): the result comes
+        once the shared transaction has committed; a unit that fails fails alone
+        (``db/group_commit.py``).
+        """
+        return await self.group_commit.run(work)
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:

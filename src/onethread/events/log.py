@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -41,6 +42,42 @@ def append_event(
         created_at=utcnow(),
     )
     session.add(row)
+    session.sync_session.info.setdefault(PENDING_KEY, []).append(row)
+    return row
+
+
+_EVENTS = cast(Table, Event.__table__)
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+
+
+async def append_event_now(
+    session: AsyncSession,
+    workspace_id: int,
+    type: EventType,
+    *,
+    conversation_id: int | None = None,
+    contact_id: int | None = None,
+    message_id: int | None = None,
+    agent_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """``append_event`` for hot paths: one INSERT now, outside the ORM's unit of work.
+
+    The row is in the caller's transaction and published after its commit, like any
+    other; the returned ``Event`` is not in the session (it is never written twice).
+    """
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "type": type.value,
+        "conversation_id": conversation_id,
+        "contact_id": contact_id,
+        "message_id": message_id,
+        "agent_id": agent_id,
+        "data": data or {},
+        "created_at": utcnow(),
+    }
+    event_id = (await session.execute(_INSERT_EVENT, values)).scalar_one()
+    row = Event(id=event_id, **values)
     session.sync_session.info.setdefault(PENDING_KEY, []).append(row)
     return row
 
