@@ -32,6 +32,7 @@ from onethread.channels.twilio_voice import (
     gather,
     hangup,
     hold,
+    parse_call,
 )
 from onethread.conversations.inbound import InboundMessage
 from onethread.conversations.models import DeliveryStatus
@@ -420,9 +421,16 @@ def test_status_callback_without_message_sid_is_refused() -> None:
 
 
 def call_event(webhook: WebhookRequest) -> CallEvent:
-    events = VOICE.parse(VOICE_CONFIG, webhook)
-    assert len(events) == 1, events
-    return events[0]
+    return parse_call(webhook)
+
+
+def test_the_adapter_hands_the_generic_ingest_only_the_callers_words() -> None:
+    [speech] = VOICE.parse(VOICE_CONFIG, from_fixture("twilio_voice_speech"))
+    assert isinstance(speech, InboundMessage)
+    assert speech.text == fixture("twilio_voice_speech")["form_params"]["SpeechResult"]
+    [started] = VOICE.parse(VOICE_CONFIG, from_fixture("twilio_voice_incoming"))
+    assert isinstance(started, Ignored)
+    assert started.kind == "call:CallStarted"
 
 
 def test_incoming_call() -> None:

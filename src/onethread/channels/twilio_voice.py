@@ -35,6 +35,7 @@ from onethread.channels.base import (
     PayloadInvalid,
     ReplyWindow,
     SendFailed,
+    WebhookItem,
     WebhookRequest,
 )
 from onethread.contacts.identity import SenderIdentity, normalize_phone
@@ -115,9 +116,15 @@ class TwilioVoiceAdapter:
     def handshake(self, config: ChannelConfig, request: WebhookRequest) -> str | None:
         return None
 
-    def parse(self, config: ChannelConfig, request: WebhookRequest) -> list[CallEvent]:
-        """The one event a voice webhook carries (a list, like the other channels)."""
-        return [parse_call(request)]
+    def parse(self, config: ChannelConfig, request: WebhookRequest) -> list[WebhookItem]:
+        """What the generic ingest can store: the caller's words; the rest of a call is
+        the voice flow's (``channels/voice.py`` reads ``parse_call`` itself)."""
+        event = parse_call(request)
+        if isinstance(event, SpeechHeard) and event.text:
+            return [event.as_inbound()]
+        if isinstance(event, Ignored):
+            return [event]
+        return [Ignored(f"call:{type(event).__name__}", event.call_sid)]
 
     def acknowledgement(self) -> tuple[bytes, str]:
         return twilio.EMPTY_TWIML, twilio.TWIML_MEDIA_TYPE
