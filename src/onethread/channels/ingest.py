@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,10 @@ from onethread.workspaces.models import Workspace
 log = logging.getLogger(__name__)
 
 MEDIA_FETCH = "media.fetch"
+# Session.info key: the inbox and workspace rows the units of work of one batch share.
+HELD_KEY = "onethread.ingest.held"
+
+M = TypeVar("M", Inbox, Workspace)
 
 
 @dataclass
@@ -71,6 +76,21 @@ async def _record(
             )
 
 
+async def _held(session: AsyncSession, model: type[M], ident: int) -> M | None:
+    """``session.get`` that keeps the row for the session's next unit of work.
+
+    The session's identity map holds rows weakly: without this, every webhook of a
+    group-committed batch would load its inbox and workspace again.
+    """
+    held: dict[tuple[type[Any], int], Any] = session.info.setdefault(HELD_KEY, {})
+    found: M | None = held.get((model, ident))
+    if found is None:
+        found = await session.get(model, ident)
+        if found is not None:
+            held[(model, ident)] = found
+    return found
+
+
 async def _apply_status(
     session: AsyncSession, inbox: Inbox, update: StatusUpdate, result: IngestResult
 ) -> None:
@@ -100,7 +120,7 @@ async def ingest_items(
     session: AsyncSession, inbox: Inbox, items: list[WebhookItem]
 ) -> IngestResult:
     """Apply every item of one request in the caller's unit of work (which commits)."""
-    workspace = await session.get(Workspace, inbox.workspace_id)
+    workspace = await _held(session, Workspace, inbox.workspace_id)
     if workspace is None:
         raise NotFound(f"inbox {inbox.id} not found")
     result = IngestResult()
@@ -126,7 +146,7 @@ async def ingest(db: Database, inbox_id: int, items: list[WebhookItem]) -> Inges
     """
 
     async def work(session: AsyncSession) -> IngestResult:
-        inbox = await session.get(Inbox, inbox_id)
+        inbox = await _held(session, Inbox, inbox_id)
         if inbox is None:
             raise NotFound(f"inbox {inbox_id} not found")
         return await ingest_items(session, inbox, items)

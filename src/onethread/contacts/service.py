@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import bindparam, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from onethread.contacts.models import Contact, ContactIdentity
 from onethread.conversations.models import Conversation, Status
@@ -108,28 +109,30 @@ async def find_contact_by_verified(
     return None
 
 
-async def find_sender_thread(
-    session: AsyncSession, workspace_id: int, channel: str, external_id: str
+_SENDER_THREAD = (
+    select(ContactIdentity, Contact, Conversation)
+    .join(Contact, Contact.id == ContactIdentity.contact_id)
+    .join(
+        Conversation,
+        (Conversation.contact_id == Contact.id) & (Conversation.status != Status.RESOLVED.value),
+    )
+    .where(
+        ContactIdentity.workspace_id == bindparam("workspace_id"),
+        ContactIdentity.channel == bindparam("channel"),
+        ContactIdentity.external_id == bindparam("external_id"),
+    )
+)
+
+
+def find_sender_thread(
+    session: Session, workspace_id: int, channel: str, external_id: str
 ) -> tuple[ContactIdentity, Contact, Conversation] | None:
     """A known identity, its contact and the contact's unresolved thread, in one query.
 
     The common case of an inbound message (a returning customer mid-conversation); None
-    when the identity is new or the contact has no unresolved thread.
+    when the identity is new or the contact has no unresolved thread. Synchronous: the
+    inbound hot path runs it inside ``run_sync``; the statement is built once.
     """
-    row = (
-        await session.execute(
-            select(ContactIdentity, Contact, Conversation)
-            .join(Contact, Contact.id == ContactIdentity.contact_id)
-            .join(
-                Conversation,
-                (Conversation.contact_id == Contact.id)
-                & (Conversation.status != Status.RESOLVED.value),
-            )
-            .where(
-                ContactIdentity.workspace_id == workspace_id,
-                ContactIdentity.channel == channel,
-                ContactIdentity.external_id == external_id,
-            )
-        )
-    ).first()
+    params = {"workspace_id": workspace_id, "channel": channel, "external_id": external_id}
+    row = session.execute(_SENDER_THREAD, params).first()
     return None if row is None else (row[0], row[1], row[2])

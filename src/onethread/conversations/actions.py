@@ -12,12 +12,12 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from onethread.agents.models import Agent, Team
 from onethread.contacts.actions import ResolvedSender, do_resolve_sender
-from onethread.contacts.models import Contact, ContactIdentity
+from onethread.contacts.models import Contact
 from onethread.contacts.service import find_sender_thread
 from onethread.conversations.inbound import InboundMessage, ThreadOutcome
 from onethread.conversations.models import (
@@ -40,10 +40,10 @@ from onethread.conversations.service import (
 )
 from onethread.db.types import utcnow
 from onethread.errors import Conflict, InvalidInput
-from onethread.events.log import append_event, append_event_now
+from onethread.events.log import append_event, insert_event
 from onethread.events.types import EventType
 from onethread.inboxes.models import Inbox
-from onethread.outbox.actions import enqueue, enqueue_now
+from onethread.outbox.actions import enqueue, insert_job
 from onethread.workspaces.models import Workspace
 from onethread.workspaces.service import settings_of
 
@@ -113,28 +113,18 @@ async def do_record_inbound(
     one lookup, then the message, the thread's update, the event and the job as single
     statements, outside the ORM's unit of work. The rows are the same either way.
     """
-    if inbound.external_id:
-        existing_id = await session.scalar(
-            _FIND_DUPLICATE, {"inbox_id": inbox.id, "external_id": inbound.external_id}
-        )
-        if existing_id is not None:
-            existing = await session.get(Message, existing_id)
-            assert existing is not None
-            conversation = await session.get(Conversation, existing.conversation_id)
-            contact = await session.get(Contact, conversation.contact_id) if conversation else None
-            assert conversation is not None
-            assert contact is not None
-            return RecordedInbound(existing, conversation, contact, "duplicate")
-
-    known = await find_sender_thread(
-        session, workspace.id, inbound.sender.channel, inbound.sender.external_id
-    )
+    # The lookups and the lean path's writes in one hop to the database's greenlet.
+    known = await session.run_sync(_record_if_known, workspace.id, inbox, inbound)
+    if isinstance(known, RecordedInbound):
+        return known
     if known is not None:
-        identity, contact, conversation = known
-        if inbound.sender.display_name and not identity.display_name:
-            identity.display_name = inbound.sender.display_name
-        message = await _join_thread(session, inbox, identity, conversation, inbound)
-        return RecordedInbound(message, conversation, contact, "joined")
+        existing = await session.get(Message, known)
+        assert existing is not None
+        conversation = await session.get(Conversation, existing.conversation_id)
+        contact = await session.get(Contact, conversation.contact_id) if conversation else None
+        assert conversation is not None
+        assert contact is not None
+        return RecordedInbound(existing, conversation, contact, "duplicate")
 
     sender = await do_resolve_sender(session, workspace.id, inbound.sender)
     now = utcnow()
@@ -190,14 +180,31 @@ async def do_record_inbound(
     return RecordedInbound(message, conversation, sender.contact, outcome)
 
 
-async def _join_thread(
-    session: AsyncSession,
-    inbox: Inbox,
-    identity: ContactIdentity,
-    conversation: Conversation,
-    inbound: InboundMessage,
-) -> Message:
-    """The lean path of ``do_record_inbound``: the same rows and events, as single statements."""
+def _record_if_known(
+    session: Session, workspace_id: int, inbox: Inbox, inbound: InboundMessage
+) -> RecordedInbound | int | None:
+    """The lean path: a returning customer with an unresolved thread (most messages).
+
+    Returns the recorded message; or the id of the stored message with this provider id
+    (a duplicate); or None when the sender is new or has no unresolved thread, for the
+    general path. The rows and events are those of the general path, written as single
+    statements outside the ORM's unit of work.
+    """
+    connection = session.connection()
+    if inbound.external_id:
+        existing_id: int | None = connection.execute(
+            _FIND_DUPLICATE, {"inbox_id": inbox.id, "external_id": inbound.external_id}
+        ).scalar()
+        if existing_id is not None:
+            return existing_id
+    known = find_sender_thread(
+        session, workspace_id, inbound.sender.channel, inbound.sender.external_id
+    )
+    if known is None:
+        return None
+    identity, contact, conversation = known
+    if inbound.sender.display_name and not identity.display_name:
+        identity.display_name = inbound.sender.display_name
     now = utcnow()
     values: dict[str, Any] = {
         "workspace_id": conversation.workspace_id,
@@ -219,7 +226,7 @@ async def _join_thread(
         "sent_at": inbound.sent_at,
         "created_at": now,
     }
-    message_id = (await session.execute(_INSERT_MESSAGE, values)).scalar_one()
+    message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
     message = Message(id=message_id, **values)
     # Known to the session as the stored row it is, so later code may read or change it.
     make_transient_to_detached(message)
@@ -227,7 +234,7 @@ async def _join_thread(
 
     previous = conversation.status
     woken = previous in (Status.PENDING.value, Status.SNOOZED.value)
-    await session.execute(
+    connection.execute(
         _WAKE_THREAD if woken else _TOUCH_THREAD,
         {"conversation_id": conversation.id, "now": now, "inbox_id": inbox.id},
     )
@@ -237,21 +244,20 @@ async def _join_thread(
         changes |= {"status": Status.OPEN.value, "snoozed_until": None}
     for name, value in changes.items():
         set_committed_value(conversation, name, value)
+    about = {"conversation_id": conversation.id, "contact_id": conversation.contact_id}
     if woken:
-        await append_event_now(
+        insert_event(
             session,
             conversation.workspace_id,
             EventType.CONVERSATION_WOKEN,
-            conversation_id=conversation.id,
-            contact_id=conversation.contact_id,
+            **about,
             data={"from": previous, "by": "message"},
         )
-    await append_event_now(
+    insert_event(
         session,
         conversation.workspace_id,
         EventType.MESSAGE_RECEIVED,
-        conversation_id=conversation.id,
-        contact_id=conversation.contact_id,
+        **about,
         message_id=message_id,
         data={
             "inbox_id": inbox.id,
@@ -260,13 +266,13 @@ async def _join_thread(
             "attachments": len(inbound.attachments),
         },
     )
-    await enqueue_now(
+    insert_job(
         session,
         ASSISTANT_TURN,
         {"conversation_id": conversation.id, "message_id": message_id},
         workspace_id=conversation.workspace_id,
     )
-    return message
+    return RecordedInbound(message, conversation, contact, "joined")
 
 
 async def _thread_for(

@@ -50,8 +50,8 @@ _EVENTS = cast(Table, Event.__table__)
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 
 
-async def append_event_now(
-    session: AsyncSession,
+def insert_event(
+    session: Session,
     workspace_id: int,
     type: EventType,
     *,
@@ -61,10 +61,10 @@ async def append_event_now(
     agent_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """``append_event`` for hot paths: one INSERT now, outside the ORM's unit of work.
+    """``append_event`` for hot paths (sync, inside ``run_sync``): one INSERT now.
 
-    The row is in the caller's transaction and published after its commit, like any
-    other; the returned ``Event`` is not in the session (it is never written twice).
+    The row is in the caller's transaction and published after its commit like any
+    other; the returned ``Event`` stays out of the session (it is never written twice).
     """
     values: dict[str, Any] = {
         "workspace_id": workspace_id,
@@ -76,9 +76,9 @@ async def append_event_now(
         "data": data or {},
         "created_at": utcnow(),
     }
-    event_id = (await session.execute(_INSERT_EVENT, values)).scalar_one()
+    event_id = session.connection().execute(_INSERT_EVENT, values).scalar_one()
     row = Event(id=event_id, **values)
-    session.sync_session.info.setdefault(PENDING_KEY, []).append(row)
+    session.info.setdefault(PENDING_KEY, []).append(row)
     return row
 
 

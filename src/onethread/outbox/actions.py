@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from onethread.db.database import Database
 from onethread.db.types import utcnow
@@ -51,15 +52,15 @@ _JOBS = cast(Table, Job.__table__)
 _INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id)
 
 
-async def enqueue_now(
-    session: AsyncSession,
+def insert_job(
+    session: Session,
     kind: str,
     payload: dict[str, Any],
     *,
     workspace_id: int | None,
     max_attempts: int = 8,
 ) -> int:
-    """``enqueue`` for hot paths: one INSERT now, outside the ORM's unit of work; its id."""
+    """``enqueue`` for hot paths (sync, inside ``run_sync``): one INSERT now; the job's id."""
     now = utcnow()
     values = {
         "workspace_id": workspace_id,
@@ -71,7 +72,7 @@ async def enqueue_now(
         "run_at": now,
         "created_at": now,
     }
-    job_id: int = (await session.execute(_INSERT_JOB, values)).scalar_one()
+    job_id: int = session.connection().execute(_INSERT_JOB, values).scalar_one()
     return job_id
 
 

@@ -1,0 +1,212 @@
+"""Group commit and the lean inbound path: concurrent webhooks, on real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.conversations.models import Conversation, Message
+from onethread.db.group_commit import GroupCommit
+from onethread.events.log import append_event
+from onethread.events.models import Event
+from onethread.events.types import EventType
+from onethread.outbox.models import Job
+from tests.channels.conftest import fixture, meta_bytes, post_meta
+from tests.channels.test_whatsapp_e2e import path_of, whatsapp_inbox
+from tests.conftest import Harness
+from tests.factories import workspace
+from tests.fakes.graph_api import FakeGraphApi
+
+
+def text_webhook(wamid: str, number: str = "16505551234", text: str = "Hello") -> bytes:
+    body: dict[str, Any] = copy.deepcopy(fixture("whatsapp_text.json")["body"])
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = number
+    message = value["messages"][0]
+    message.update({"id": wamid, "from": number})
+    message["text"]["body"] = text
+    return meta_bytes(body)
+
+
+async def count(harness: Harness, query: Any) -> int:
+    async with harness.db.read_session() as session:
+        return int(await session.scalar(query) or 0)
+
+
+async def test_concurrent_redeliveries_are_stored_once(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    admin = await workspace(harness)
+    path = path_of(await whatsapp_inbox(admin, graph))
+    raw = text_webhook("wamid.same")
+    responses = await asyncio.gather(*(post_meta(harness.client, path, raw) for _ in range(12)))
+    assert [r.status_code for r in responses] == [200] * 12
+    assert await count(harness, select(func.count()).select_from(Message)) == 1
+    assert await count(harness, select(func.count()).select_from(Job)) == 1
+
+
+async def test_one_thread_per_sender_under_concurrency(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    """A new sender's first messages arrive together: one contact, one open thread."""
+    admin = await workspace(harness)
+    path = path_of(await whatsapp_inbox(admin, graph))
+    posts = [post_meta(harness.client, path, text_webhook(f"wamid.{n}")) for n in range(16)]
+    assert {r.status_code for r in await asyncio.gather(*posts)} == {200}
+    async with harness.db.read_session() as session:
+        threads = list((await session.scalars(select(Conversation))).all())
+        stored = await session.scalar(select(func.count()).select_from(Message))
+        received = await session.scalar(
+            select(func.count()).where(Event.type == EventType.MESSAGE_RECEIVED.value)
+        )
+        turns = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind == "assistant.turn")
+        )
+    assert len(threads) == 1
+    assert (stored, received, turns) == (16, 16, 16)
+
+
+async def test_a_returning_customer_takes_the_lean_path_with_the_same_rows(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    admin = await workspace(harness)
+    path = path_of(await whatsapp_inbox(admin, graph))
+    assert (await post_meta(harness.client, path, text_webhook("wamid.first"))).status_code == 200
+    async with harness.db.session() as session:  # the thread waits on the customer
+        await session.execute(update(Conversation).values(status="pending"))
+    subscription = harness.app_context.bus.subscribe()
+    response = await post_meta(harness.client, path, text_webhook("wamid.second", text="Again"))
+    assert response.status_code == 200
+    published = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
+    subscription.close()
+    assert [event["type"] for event in published] == ["conversation.woken", "message.received"]
+    woken, received = published
+    assert woken["data"] == {"from": "pending", "by": "message"}
+    assert received["data"]["outcome"] == "joined"
+    async with harness.db.read_session() as session:
+        [thread] = (await session.scalars(select(Conversation))).all()
+        second = await session.scalar(select(Message).where(Message.external_id == "wamid.second"))
+        stored_events = (await session.scalars(select(Event).order_by(Event.id))).all()
+        job = await session.scalar(select(Job).order_by(Job.id.desc()).limit(1))
+    assert second is not None
+    assert job is not None
+    assert thread.status == "open"
+    assert thread.last_message_at == second.created_at
+    assert (second.conversation_id, second.text, second.direction) == (thread.id, "Again", "in")
+    assert received["message_id"] == second.id
+    assert [e.id for e in stored_events][-2:] == [woken["id"], received["id"]]
+    assert job.payload == {"conversation_id": thread.id, "message_id": second.id}
+
+
+async def test_a_rotated_app_secret_takes_effect_at_once(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    admin = await workspace(harness)
+    created = await whatsapp_inbox(admin, graph)
+    path = path_of(created)
+    assert (await post_meta(harness.client, path, text_webhook("wamid.a"))).status_code == 200
+    await admin.ok("PATCH", f"/inboxes/{created['id']}", json={"config": {"app_secret": "new"}})
+    response = await post_meta(harness.client, path, text_webhook("wamid.b"), secret="new")
+    assert response.status_code == 200
+    wrong = await post_meta(harness.client, path, text_webhook("wamid.c"), secret="wrong")
+    assert wrong.status_code == 401
+
+
+# --- the group commit itself ---------------------------------------------------------------
+
+
+def event_work(workspace_id: int, name: str, *, fail: bool = False) -> Any:
+    async def work(session: AsyncSession) -> str:
+        append_event(session, workspace_id, EventType.CONTACT_UPDATED, data={"name": name})
+        await asyncio.sleep(0)
+        if fail:
+            raise ValueError(f"{name} is refused")
+        return name
+
+    return work
+
+
+async def test_one_failing_unit_fails_alone_and_only_committed_events_are_published(
+    harness: Harness,
+) -> None:
+    admin = await workspace(harness)
+    published: list[dict[str, Any]] = []
+    group = GroupCommit(harness.db.sessions, in_flight=1)
+    harness.db.set_publisher(published.extend)
+    try:
+        names = [f"unit{n}" for n in range(8)]
+        outcomes = await asyncio.gather(
+            *(
+                group.run(event_work(admin.workspace_id, name, fail=name == "unit3"))
+                for name in names
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        harness.db.set_publisher(harness.app_context.bus.publish)
+    assert isinstance(outcomes[3], ValueError)
+    assert [o for o in outcomes if not isinstance(o, BaseException)] == [
+        n for n in names if n != "unit3"
+    ]
+    async with harness.db.read_session() as session:
+        stored = (
+            await session.scalars(
+                select(Event.data).where(Event.type == EventType.CONTACT_UPDATED.value)
+            )
+        ).all()
+    expected = sorted(n for n in names if n != "unit3")
+    assert sorted(data["name"] for data in stored) == expected
+    # Published once each, after the commit that kept them; never the refused unit's.
+    assert sorted(event["data"]["name"] for event in published) == expected
+
+
+async def test_a_unique_refusal_is_retried_then_reported_to_its_unit_only(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    admin = await workspace(harness)
+    created = await whatsapp_inbox(admin, graph)
+    assert (
+        await post_meta(harness.client, path_of(created), text_webhook("w0"))
+    ).status_code == 200
+    async with harness.db.read_session() as session:
+        thread = await session.scalar(select(Conversation.id))
+    runs: list[str] = []
+
+    def add_message(name: str, external_id: str) -> Any:
+        async def work(session: AsyncSession) -> str:
+            runs.append(name)
+            session.add(
+                Message(
+                    workspace_id=admin.workspace_id,
+                    conversation_id=thread,
+                    inbox_id=created["id"],
+                    direction="in",
+                    sender_kind="contact",
+                    text=name,
+                    attachments=[],
+                    private=False,
+                    external_id=external_id,
+                )
+            )
+            return name
+
+        return work
+
+    group = GroupCommit(harness.db.sessions, in_flight=1, attempts=3)
+    first, second, third = await asyncio.gather(
+        group.run(add_message("first", "dup")),
+        group.run(add_message("second", "dup")),
+        group.run(add_message("third", "other")),
+        return_exceptions=True,
+    )
+    assert (first, third) == ("first", "third")
+    assert isinstance(second, IntegrityError)
+    assert runs.count("second") == 3  # retried as a race would be, then refused alone
+    async with harness.db.read_session() as session:
+        texts = (await session.scalars(select(Message.text).order_by(Message.id))).all()
+    assert list(texts)[1:] == ["first", "third"]
