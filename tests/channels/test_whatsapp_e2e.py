@@ -503,3 +503,18 @@ async def test_a_note_is_never_sent(
     await admin.ok("POST", f"/conversations/{conversation_id}/notes", 201, json={"text": "psst"})
     await drain(harness, job_context)
     assert [r for r in graph.requests if r.method == "POST"] == []
+
+
+async def test_a_rotated_app_secret_takes_effect_at_once(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    admin = await workspace(harness)
+    created = await whatsapp_inbox(admin, graph)
+    raw = meta_bytes(fixture("whatsapp_text.json")["body"])
+    assert (await post_meta(harness.client, path_of(created), raw)).status_code == 200
+    await admin.ok(
+        "PATCH", f"/inboxes/{created['id']}", json={"config": {"app_secret": "rotated-secret"}}
+    )
+    old = await post_meta(harness.client, path_of(created), raw)
+    new = await post_meta(harness.client, path_of(created), raw, secret="rotated-secret")
+    assert (old.status_code, new.status_code) == (401, 200)

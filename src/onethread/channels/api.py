@@ -20,14 +20,13 @@ from onethread.db.types import Id
 from onethread.errors import DomainError, NotFound
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
-from onethread.inboxes.service import InboxConfigCache
+from onethread.inboxes.service import INBOX_CACHE_KEY, InboxConfigCache
 
 router = APIRouter(tags=["webhooks"])
 
 # Meta sends webhooks of up to 3 MB (REFERENCE.md §1.3); leave room for the envelope.
 MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
 WEBHOOK_CHANNELS = {kind for kind in ChannelKind if kind is not ChannelKind.WEBCHAT}
-INBOX_CACHE_KEY = "webhooks.inbox_cache"
 
 
 class PayloadTooLarge(DomainError):

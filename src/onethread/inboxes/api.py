@@ -75,4 +75,7 @@ async def update_inbox(
         ai_mode=body.ai_mode,
     )
     await session.commit()
+    cache = context.extras.get(service.INBOX_CACHE_KEY)
+    if isinstance(cache, service.InboxConfigCache):
+        cache.forget(inbox.id)  # this process sees the change at once; others within its ttl
     return inbox_out(inbox, context)

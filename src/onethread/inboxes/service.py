@@ -46,6 +46,9 @@ class CachedInbox:
     loaded_at: float
 
 
+INBOX_CACHE_KEY = "inboxes.config_cache"  # AppContext.extras: this process's cache
+
+
 class InboxConfigCache:
     """Inboxes with their decrypted config, kept for ``ttl`` seconds per process.
 
