@@ -3,10 +3,12 @@
     python -m bench.ingest                            # both backends
     python -m bench.ingest --backend sqlite --quick   # a smoke run in seconds
     python -m bench.ingest --generator-check          # the load generator alone
+    python -m bench.ingest --topology split           # API and worker in two processes
 
 Per backend, in a scratch database dropped afterwards: a workspace with a live WhatsApp
 inbox whose ``api_base_url`` points at bench/fake_graph.py, ``onethread serve`` (the API
-and its in-process worker) on loopback, then load-generator processes
+and its in-process worker; with ``--topology split``, ``onethread serve --no-worker`` and
+an ``onethread worker`` process beside it) on loopback, then load-generator processes
 (bench/ingest_client.py) that post signed webhooks over keep-alive connections, and
 agents' replies through ``POST /api/v1/conversations/{id}/reply``. Printed: acknowledged
 webhooks per second and their latency, errors by status, replies queued and the rate at
@@ -78,6 +80,7 @@ class Options:
     new_share: float
     duplicate_share: float
     reply_every: int
+    topology: str
     generator_check: bool
     as_json: bool
 
@@ -142,8 +145,10 @@ def rss_mb(pid: int) -> tuple[float | None, float | None]:
 
 
 @asynccontextmanager
-async def child(*args: str, env: dict[str, str] | None = None) -> AsyncIterator[int]:
-    process = await asyncio.create_subprocess_exec(sys.executable, *args, env=env)
+async def child(
+    *args: str, env: dict[str, str] | None = None, stderr: int | None = None
+) -> AsyncIterator[int]:
+    process = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, stderr=stderr)
     try:
         yield process.pid
     finally:
@@ -168,8 +173,9 @@ async def fake_graph() -> AsyncIterator[tuple[str, int]]:
 
 
 @asynccontextmanager
-async def server(database_url: str) -> AsyncIterator[tuple[str, int]]:
-    """``onethread serve`` with its in-process worker, as the embedded deployment runs."""
+async def server(database_url: str, topology: str) -> AsyncIterator[tuple[str, dict[str, int]]]:
+    """``onethread serve`` with its in-process worker (``embedded``), or without it and an
+    ``onethread worker`` process beside it (``split``); the processes' pids by name."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="onethread-bench-data-") as data_dir:
         env = {
@@ -179,13 +185,23 @@ async def server(database_url: str) -> AsyncIterator[tuple[str, int]]:
             "ONETHREAD_SECRET_KEY": SECRET_KEY,
         }
         command = ("-m", "onethread", "serve", "--port", str(port), "--no-access-log")
+        if topology == "split":
+            command += ("--no-worker",)
         process = await asyncio.create_subprocess_exec(
             sys.executable, *command, env=env, stderr=asyncio.subprocess.DEVNULL
         )
         base = f"http://127.0.0.1:{port}"
         try:
             await wait_until_up(base, process)
-            yield base, process.pid
+            pids = {"server": process.pid}
+            if topology == "split":
+                worker = child(
+                    "-m", "onethread", "worker", env=env, stderr=asyncio.subprocess.DEVNULL
+                )
+                async with worker as worker_pid:
+                    yield base, pids | {"worker": worker_pid}
+            else:
+                yield base, pids
         finally:
             if process.returncode is None:
                 process.terminate()
@@ -422,9 +438,9 @@ async def measure_backend(backend: str, options: Options) -> Figures:
         try:
             await migrate.upgrade(db.engine)
             tenant = await create_tenant(db, graph_base)
-            async with server(url) as (base, server_pid):
+            async with server(url, options.topology) as (base, processes):
                 await prime(base, tenant, options.returning)
-                pids = {"server": server_pid, "fake graph": graph_pid}
+                pids = processes | {"fake graph": graph_pid}
                 if backend == "postgres":
                     pids |= postgres_pids()
                 await steady(options, db, tenant, base, graph_base, pids, figures)
@@ -477,7 +493,8 @@ def report_text(results: list[Figures], options: Options) -> str:
         f"connections in all, one request in flight each; {options.seconds:.0f} s steady after "
         f"{options.warmup:.0f} s warm-up; {options.returning:,} returning senders, "
         f"{options.new_share:.0%} new, {options.duplicate_share:.0%} redelivered; "
-        f"one reply per {options.reply_every} acknowledged webhooks\n",
+        f"one reply per {options.reply_every} acknowledged webhooks; "
+        f"topology {options.topology}\n",
     ]
     rows = []
     for f in results:
@@ -560,6 +577,12 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--new-share", type=float, default=0.1)
     parser.add_argument("--duplicate-share", type=float, default=0.01)
     parser.add_argument("--reply-every", type=int, default=5, help="0: no replies")
+    parser.add_argument(
+        "--topology",
+        choices=["embedded", "split"],
+        default="embedded",
+        help="split: `serve --no-worker` plus an `onethread worker` process",
+    )
     parser.add_argument("--generator-check", action="store_true")
     parser.add_argument("--quick", action="store_true", help="5 s steady, 200 returning")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -577,6 +600,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         new_share=args.new_share,
         duplicate_share=args.duplicate_share,
         reply_every=max(args.reply_every, 0),
+        topology=args.topology,
         generator_check=args.generator_check,
         as_json=args.json,
     )

@@ -147,6 +147,54 @@ async def test_an_expired_lease_is_reclaimed_and_the_old_worker_cannot_finish_it
     assert (await _job(harness, job_id)).status == "done"
 
 
+async def test_a_batch_is_claimed_oldest_first_and_completed_in_one_call(
+    harness: Harness,
+) -> None:
+    ids = [await _enqueue(harness, "test.batch") for _ in range(5)]
+    first = await queue.claim(harness.db, "worker-a", limit=3, lease_seconds=60)
+    assert [job.id for job in first] == ids[:3]
+    assert {(job.status, job.attempts, job.locked_by) for job in first} == {
+        ("running", 1, "worker-a")
+    }
+    async with harness.db.session() as session:  # worker-a loses its lease on one job
+        past = utcnow() - timedelta(seconds=1)
+        await session.execute(update(Job).where(Job.id == ids[0]).values(locked_until=past))
+    # worker-b takes the rest and the job whose lease ran out.
+    second = await queue.claim(harness.db, "worker-b", limit=3, lease_seconds=60)
+    assert [job.id for job in second] == [ids[0], *ids[3:]]
+    assert await queue.complete_many(harness.db, first) == set(ids[1:3])
+    assert await queue.complete_many(harness.db, second) == {ids[0], *ids[3:]}
+    assert await queue.complete_many(harness.db, []) == set()
+    statuses = {(await _job(harness, job_id)).status for job_id in ids}
+    assert statuses == {"done"}
+    assert (await _job(harness, ids[0])).attempts == 2
+
+
+async def test_a_failing_job_does_not_hold_back_the_rest_of_its_batch(
+    harness: Harness, job_context: JobContext
+) -> None:
+    async def picky(_context: JobContext, job: Job) -> None:
+        if job.payload.get("fail"):
+            raise ConnectionError("provider down")
+
+    async with harness.db.session() as session:
+        jobs = [
+            queue.enqueue(session, "test.picky", {"fail": n == 1}, workspace_id=None)
+            for n in range(3)
+        ]
+    worker = Worker(job_context, handlers={"test.picky": picky})
+    assert await worker.run_once() == 3
+    after = [await _job(harness, job.id) for job in jobs]
+    assert [(job.status, job.attempts) for job in after] == [
+        ("done", 1),
+        ("queued", 1),
+        ("done", 1),
+    ]
+    assert after[1].last_error == "ConnectionError: provider down"
+    assert after[0].finished_at is not None
+    assert after[0].locked_until is None
+
+
 async def test_concurrent_claimers_never_take_the_same_job(harness: Harness) -> None:
     async with harness.db.session() as session:
         for _ in range(40):

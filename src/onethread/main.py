@@ -111,9 +111,10 @@ def create_app(
         "`POST /api/v1/auth/login` or an API token: `Authorization: Bearer <token>`.",
     )
     install_error_handlers(app)
+    # Routing tries routes in order: the webhooks, the hottest path, match first.
+    app.include_router(webhooks_api.router)
     app.include_router(health_router)
     app.include_router(api_router())
-    app.include_router(webhooks_api.router)
     app.include_router(widget_api.script_router)
 
     @app.get("/", include_in_schema=False)

@@ -38,6 +38,10 @@ async def count(harness: Harness, query: Any) -> int:
         return int(await session.scalar(query) or 0)
 
 
+def columns(row: Any, *skip: str) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.c if c.key not in skip}
+
+
 async def test_concurrent_redeliveries_are_stored_once(
     harness: Harness, graph: FakeGraphApi
 ) -> None:
@@ -93,8 +97,17 @@ async def test_a_returning_customer_takes_the_lean_path_with_the_same_rows(
         second = await session.scalar(select(Message).where(Message.external_id == "wamid.second"))
         stored_events = (await session.scalars(select(Event).order_by(Event.id))).all()
         job = await session.scalar(select(Job).order_by(Job.id.desc()).limit(1))
+        first = await session.scalar(select(Message).where(Message.external_id == "wamid.first"))
+        first_job = await session.scalar(select(Job).order_by(Job.id).limit(1))
     assert second is not None
     assert job is not None
+    # Column for column, the lean path's rows are the general path's.
+    assert columns(second, "id", "text", "external_id", "created_at") == columns(
+        first, "id", "text", "external_id", "created_at"
+    )
+    assert columns(job, "id", "payload", "run_at", "created_at") == columns(
+        first_job, "id", "payload", "run_at", "created_at"
+    )
     assert thread.status == "open"
     assert thread.last_message_at == second.created_at
     assert (second.conversation_id, second.text, second.direction) == (thread.id, "Again", "in")

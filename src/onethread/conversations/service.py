@@ -109,7 +109,9 @@ async def last_inbound_at(session: AsyncSession, contact_id: int, inbox_id: int)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
             Conversation.contact_id == contact_id,
-            Message.inbox_id == inbox_id,
+            # "+ 0" keeps SQLite off the (inbox_id, external_id) index, which scans every
+            # message of the inbox: the contact's threads are the narrow way in.
+            Message.inbox_id + 0 == inbox_id,
             Message.direction == Direction.INBOUND.value,
         )
     )

@@ -93,9 +93,13 @@ class GroupCommit:
     async def _flush(self) -> None:
         batch: list[_Unit[Any]] = []
         try:
-            # One turn of the loop lets the requests that arrived together join this batch.
-            await asyncio.sleep(0)
             while self._queue:
+                # One turn of the loop lets the requests that arrived together join this
+                # batch, and hands the connection just released to whoever waits for it
+                # (the worker, an API request) rather than taking it back at once.
+                await asyncio.sleep(0)
+                if not self._queue:
+                    break
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
                 try:

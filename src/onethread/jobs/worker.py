@@ -31,7 +31,7 @@ class Worker:
         context: JobContext,
         *,
         name: str | None = None,
-        batch: int = 8,
+        batch: int = 256,
         handlers: dict[str, Handler] | None = None,
     ) -> None:
         self.context = context
@@ -57,20 +57,26 @@ class Worker:
             self.context.db, self.name, limit=self.batch, lease_seconds=settings.job_lease_seconds
         )
         if jobs:
-            await asyncio.gather(*(self._run(job) for job in jobs))
+            succeeded = await asyncio.gather(*(self._run(job) for job in jobs))
+            done = [job for job, ok in zip(jobs, succeeded, strict=True) if ok]
+            if done:
+                # One transaction for the batch's successes; failures were recorded one by one.
+                await actions.complete_many(self.context.db, done)
         return len(jobs)
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: Job) -> bool:
+        """Run one job; True when it succeeded and awaits ``complete``."""
         handler = self.handlers.get(job.kind)
         if handler is None:
             await actions.fail(
                 self.context.db, job, f"no handler for job kind {job.kind!r}", permanent=True
             )
-            return
+            return False
         try:
             await handler(self.context, job)
         except PermanentFailure as exc:
             await actions.fail(self.context.db, job, str(exc), permanent=True)
+            return False
         except Exception as exc:
             status = await actions.fail(
                 self.context.db,
@@ -78,8 +84,8 @@ class Worker:
                 "".join(traceback.format_exception_only(exc)).strip(),
             )
             log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, exc)
-        else:
-            await actions.complete(self.context.db, job)
+            return False
+        return True
 
     async def run(self) -> None:
         log.info("worker %s started", self.name)

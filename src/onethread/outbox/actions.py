@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -84,45 +85,76 @@ async def claim(
     lease_seconds: int = 300,
     kinds: list[str] | None = None,
 ) -> list[Job]:
-    """Take due jobs, and running jobs whose lease ran out (their worker died)."""
+    """Take due jobs, and running jobs whose lease ran out (their worker died).
+
+    One ``UPDATE … WHERE id IN (SELECT …) RETURNING`` whatever the batch size; on
+    PostgreSQL the inner select skips rows another claimer holds.
+    """
     now = utcnow()
-    async with db.session() as session:
-        due = or_(
-            (Job.status == JobStatus.QUEUED.value) & (Job.run_at <= now),
-            (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
+    due = or_(
+        (Job.status == JobStatus.QUEUED.value) & (Job.run_at <= now),
+        (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
+    )
+    pick = select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(limit)
+    if kinds:
+        pick = pick.where(Job.kind.in_(kinds))
+    if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serializes claimers.
+        pick = pick.with_for_update(skip_locked=True)
+    take = (
+        update(Job)
+        .where(Job.id.in_(pick.scalar_subquery()))
+        .values(
+            status=JobStatus.RUNNING.value,
+            attempts=Job.attempts + 1,
+            locked_by=worker,
+            locked_until=now + timedelta(seconds=lease_seconds),
         )
-        query = select(Job).where(due).order_by(Job.run_at, Job.id).limit(limit)
-        if kinds:
-            query = query.where(Job.kind.in_(kinds))
-        if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already serializes claimers.
-            query = query.with_for_update(skip_locked=True)
-        jobs = list((await session.scalars(query)).all())
-        for job in jobs:
-            job.status = JobStatus.RUNNING.value
-            job.attempts += 1
-            job.locked_by = worker
-            job.locked_until = now + timedelta(seconds=lease_seconds)
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    async with db.session() as session:
+        jobs = list((await session.scalars(take)).all())
+    # RETURNING follows no ORDER BY: hand the batch over oldest first.
+    jobs.sort(key=lambda job: (job.run_at, job.id))
     return jobs
 
 
 async def complete(db: Database, job: Job) -> bool:
     """Mark done; False when the lease was lost and another worker owns the job now."""
+    return job.id in await complete_many(db, [job])
+
+
+async def complete_many(db: Database, jobs: Sequence[Job]) -> set[int]:
+    """``complete`` for a batch, in one statement: the ids marked done.
+
+    A job missing from the answer had lost its lease (another worker owns it now).
+    """
+    done: set[int] = set()
+    by_worker: dict[str | None, list[int]] = {}
+    for job in jobs:
+        by_worker.setdefault(job.locked_by, []).append(job.id)
+    if not by_worker:
+        return done
     async with db.session() as session:
-        result = await session.execute(
-            update(Job)
-            .where(
-                Job.id == job.id,
-                Job.locked_by == job.locked_by,
-                Job.status == JobStatus.RUNNING.value,
+        for worker, ids in by_worker.items():
+            result = await session.scalars(
+                update(Job)
+                .where(
+                    Job.id.in_(ids),
+                    Job.locked_by == worker,
+                    Job.status == JobStatus.RUNNING.value,
+                )
+                .values(
+                    status=JobStatus.DONE.value,
+                    finished_at=utcnow(),
+                    locked_until=None,
+                    last_error=None,
+                )
+                .returning(Job.id)
+                .execution_options(synchronize_session=False)
             )
-            .values(
-                status=JobStatus.DONE.value,
-                finished_at=utcnow(),
-                locked_until=None,
-                last_error=None,
-            )
-        )
-    return bool(getattr(result, "rowcount", 0))
+            done.update(result.all())
+    return done
 
 
 async def fail(db: Database, job: Job, error: str, *, permanent: bool = False) -> str:
