@@ -24,17 +24,14 @@ that post to onethread's own endpoints.
 from __future__ import annotations
 
 import base64
-import json
 import secrets
-import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from onethread.channels.twilio import compute_signature
+from tests.fakes.loopback import LoopbackServer, RawRequest, Reply
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake_twilio_auth_token_0000000000"
@@ -62,22 +59,6 @@ class RecordedRequest:
         return user, password
 
 
-@dataclass
-class ScriptedResponse:
-    status: int = 201
-    body: Any = None  # JSON value, raw bytes, or None for the default answer
-    delay: float = 0.0
-    path: str | None = None  # only for requests to this path; None: the next request
-
-
-@dataclass
-class _Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def twilio_error(status: int, code: int, message: str) -> dict[str, Any]:
     """Twilio's REST error body."""
     return {
@@ -103,55 +84,15 @@ def webhook(
     return body.encode(), headers
 
 
-class FakeTwilioApi:
+class FakeTwilioApi(LoopbackServer):
+    thread_name = "fake-twilio"
+
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.requests: list[RecordedRequest] = []
-        self._scripted: list[ScriptedResponse] = []
         self._media: dict[str, tuple[bytes, str]] = {}
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---
-
-    def start(self) -> FakeTwilioApi:
-        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # stop() waits one poll: keep teardown quick
-            name="fake-twilio",
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # cuts scripted delays short
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeTwilioApi:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def messages_path(self) -> str:
@@ -178,8 +119,7 @@ class FakeTwilioApi:
         ``body=None`` answers as Twilio would for a 2xx, or with a Twilio error otherwise.
         Authentication is checked first, as Twilio does.
         """
-        with self._lock:
-            self._scripted.extend(ScriptedResponse(status, body, delay, path) for _ in range(times))
+        self._queue(status, body, delay, times, path)
 
     def add_media(
         self, content: bytes, content_type: str = "image/jpeg", message_sid: str | None = None
@@ -195,52 +135,46 @@ class FakeTwilioApi:
 
     # --- serving ---
 
-    def _next_scripted(self, path: str) -> ScriptedResponse | None:
-        with self._lock:
-            for index, scripted in enumerate(self._scripted):
-                if scripted.path in (None, path):
-                    return self._scripted.pop(index)
-        return None
-
-    def _answer(self, request: RecordedRequest) -> _Reply:
+    def answer(self, raw: RawRequest) -> Reply:
+        lists = parse_qs(raw.body.decode("utf-8", "replace"), keep_blank_values=True)
+        form = {name: values[0] for name, values in lists.items()}
+        request = RecordedRequest(raw.method, raw.path, raw.headers, raw.body, form, lists)
         with self._lock:
             self.requests.append(request)
         if request.path.startswith("/media-content/"):
             return self._media_content(request.path.rsplit("/", 1)[-1])
         if request.basic_auth != (self.account_sid, self.auth_token):
-            return _json_reply(twilio_error(401, 20003, "Authenticate"))
-        scripted = self._next_scripted(request.path)
-        if scripted is not None:
-            if scripted.delay:
-                self._stopping.wait(scripted.delay)
-            if scripted.body is not None or scripted.status >= 300:
-                return _scripted_reply(scripted)
-            default = self._route(request)
-            return _Reply(scripted.status, default.body, default.content_type, default.headers)
-        return self._route(request)
+            return _error_reply(twilio_error(401, 20003, "Authenticate"))
+        return self.scripted_or(request.path, lambda: self._route(request))
 
-    def _route(self, request: RecordedRequest) -> _Reply:
+    def scripted_error(self, status: int) -> Reply:
+        return _error_reply(twilio_error(status, 20500, f"HTTP {status} from the fake"))
+
+    def failure(self, exc: Exception) -> Reply:
+        return _error_reply(twilio_error(500, 20500, f"fake Twilio failed: {exc!r}"))
+
+    def _route(self, request: RecordedRequest) -> Reply:
         if request.method == "POST" and request.path == self.messages_path:
             return self._create_message(request)
         media_prefix = f"{API_PREFIX}{self.account_sid}/Messages/"
         if request.method == "GET" and request.path.startswith(media_prefix):
             parts = request.path.removeprefix(media_prefix).split("/")
             if len(parts) == 3 and parts[1] == "Media" and parts[2] in self._media:
-                return _Reply(307, b"", "text/plain", {"Location": f"/media-content/{parts[2]}"})
+                return Reply(307, b"", "text/plain", {"Location": f"/media-content/{parts[2]}"})
         message = f"The requested resource {request.path} was not found"
-        return _json_reply(twilio_error(404, 20404, message))
+        return _error_reply(twilio_error(404, 20404, message))
 
-    def _create_message(self, request: RecordedRequest) -> _Reply:
+    def _create_message(self, request: RecordedRequest) -> Reply:
         form = request.form
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith("application/x-www-form-urlencoded"):
-            return _json_reply(twilio_error(400, 20001, "Expected a form-encoded body"))
+            return _error_reply(twilio_error(400, 20001, "Expected a form-encoded body"))
         if not form.get("To"):
-            return _json_reply(twilio_error(400, 21604, "A 'To' phone number is required."))
+            return _error_reply(twilio_error(400, 21604, "A 'To' phone number is required."))
         if not form.get("From") and not form.get("MessagingServiceSid"):
-            return _json_reply(twilio_error(400, 21603, "The 'From' phone number is required."))
+            return _error_reply(twilio_error(400, 21603, "The 'From' phone number is required."))
         if not any(form.get(name) for name in ("Body", "ContentSid", "MediaUrl")):
-            return _json_reply(twilio_error(400, 21602, "Message body is required."))
+            return _error_reply(twilio_error(400, 21602, "Message body is required."))
         sid = "SM" + secrets.token_hex(16)
         resource = {
             "sid": sid,
@@ -256,68 +190,14 @@ class FakeTwilioApi:
             "error_message": None,
             "uri": f"{API_PREFIX}{self.account_sid}/Messages/{sid}.json",
         }
-        return _Reply(201, json.dumps(resource).encode())
+        return Reply.json(201, resource)
 
-    def _media_content(self, media_sid: str) -> _Reply:
+    def _media_content(self, media_sid: str) -> Reply:
         if media_sid not in self._media:
-            return _json_reply(twilio_error(404, 20404, f"No media {media_sid}"))
+            return _error_reply(twilio_error(404, 20404, f"No media {media_sid}"))
         content, content_type = self._media[media_sid]
-        return _Reply(200, content, content_type)
+        return Reply(200, content, content_type)
 
 
-def _json_reply(error: Mapping[str, Any]) -> _Reply:
-    return _Reply(int(error["status"]), json.dumps(error).encode())
-
-
-def _scripted_reply(scripted: ScriptedResponse) -> _Reply:
-    if isinstance(scripted.body, bytes):
-        return _Reply(scripted.status, scripted.body, "text/html")
-    body = scripted.body
-    if body is None:
-        body = twilio_error(scripted.status, 20500, f"HTTP {scripted.status} from the fake")
-    return _Reply(scripted.status, json.dumps(body).encode())
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up mid-answer is part of the tests, not a failure
-
-
-def _handler_for(api: FakeTwilioApi) -> type[BaseHTTPRequestHandler]:
-    class TwilioHandler(BaseHTTPRequestHandler):
-        timeout = 10  # never hang a test on a half-open connection
-
-        def _handle(self) -> None:
-            target = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            lists = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-            request = RecordedRequest(
-                method=self.command,
-                path=target.path,
-                headers={name.lower(): value for name, value in self.headers.items()},
-                body=body,
-                form={name: values[0] for name, values in lists.items()},
-                form_lists=lists,
-            )
-            try:
-                reply = api._answer(request)
-            except Exception as exc:  # a bug in the fake shows up as a readable 500
-                reply = _json_reply(twilio_error(500, 20500, f"fake Twilio failed: {exc!r}"))
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except OSError:
-                pass  # the client gave up (a timeout test): nothing to answer
-
-        do_GET = do_POST = _handle  # noqa: N815 (http.server names them)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return TwilioHandler
+def _error_reply(error: Mapping[str, Any]) -> Reply:
+    return Reply.json(int(error["status"]), error)
