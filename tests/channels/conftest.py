@@ -20,9 +20,20 @@ from onethread.outbox.models import Job, JobStatus
 from tests.conftest import Harness
 from tests.fakes.graph_api import FakeGraphApi
 
-SHARED = Path(
-    os.environ.get("ONETHREAD_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")
-)
+
+def _shared_dir() -> Path:
+    """The workplace's shared folder: ``$ONETHREAD_SHARED_DIR``, else a ``shared`` folder
+    beside the checkout or beside one of its parents, else ``/work/shared``."""
+    if configured := os.environ.get("ONETHREAD_SHARED_DIR"):
+        return Path(configured)
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "shared" / "channels" / "fixtures").is_dir():
+            return parent / "shared"
+    return Path("/work/shared")
+
+
+SHARED = _shared_dir()
 FIXTURES = SHARED / "channels" / "fixtures"
 APP_SECRET = "whatsapp-app-secret"
 TOKEN = "EAAG-test-token"
