@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 import httpx
@@ -20,6 +20,15 @@ from onethread.conversations.models import DeliveryStatus
 from onethread.errors import DomainError, InvalidInput
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind
+
+ConfigT = TypeVar("ConfigT", bound=ChannelConfig)
+
+
+def expect_config(config: ChannelConfig, config_type: type[ConfigT]) -> ConfigT:
+    """The inbox's config as the adapter's own type (an inbox of another kind is a bug)."""
+    if not isinstance(config, config_type):
+        raise TypeError(f"expected a {config_type.__name__}, got a {type(config).__name__}")
+    return config
 
 
 class SignatureInvalid(DomainError):

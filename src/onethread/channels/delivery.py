@@ -51,6 +51,22 @@ async def _fail(db: Database, message_id: int, code: str | None, reason: str) ->
             )
 
 
+async def _needs_human_agent_tag(session: AsyncSession, inbox: Inbox, message: Message) -> bool:
+    """An agent's reply past the 24 h window, on a channel with Meta's HUMAN_AGENT tag.
+
+    Only then is the window looked up: most deliveries skip the query.
+    """
+    adapter = adapter_for(inbox.channel)
+    if adapter.window is None or adapter.window.human_agent_hours is None:
+        return False
+    if message.sender_kind != SenderKind.AGENT.value:
+        return False
+    conversation = await session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    window = await reply_window(session, adapter, conversation, inbox)
+    return not window.open and window.human_agent
+
+
 async def _prepare(
     session: AsyncSession, secrets: SecretBox, settings: Settings, message: Message
 ) -> PreparedSend | None:
@@ -85,10 +101,6 @@ async def _prepare(
             error="the contact's identity on this channel was removed",
         )
         return None
-    conversation = await session.get(Conversation, message.conversation_id)
-    assert conversation is not None
-    adapter = adapter_for(inbox.channel)
-    window = await reply_window(session, adapter, conversation, inbox)
     return PreparedSend(
         message_id=message.id,
         inbox=inbox,
@@ -98,11 +110,7 @@ async def _prepare(
             recipient=Recipient(identity.external_id, identity.phone, dict(identity.details)),
             text=message.text,
             interactive=message.interactive,
-            human_agent=(
-                not window.open
-                and window.human_agent
-                and message.sender_kind == SenderKind.AGENT.value
-            ),
+            human_agent=await _needs_human_agent_tag(session, inbox, message),
             status_callback_url=settings.public_path_url(webhook_path(inbox)),
         ),
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from onethread.channels.meta_messaging import MetaMessagingAdapter, expect_config
+from onethread.channels.base import expect_config
+from onethread.channels.meta_messaging import MetaMessagingAdapter
 from onethread.inboxes.channel_config import ChannelConfig, InstagramConfig
 from onethread.inboxes.models import ChannelKind
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import httpx
 
@@ -35,6 +35,7 @@ from onethread.channels.base import (
     StatusUpdate,
     WebhookItem,
     WebhookRequest,
+    expect_config,
 )
 from onethread.channels.meta import (
     answer_handshake,
@@ -62,14 +63,6 @@ ATTACHMENT_ALIASES = {"ig_reel": "reel"}
 # Labels for texts like "[Image]"; other types read as themselves ("story_mention").
 ATTACHMENT_LABELS = {"share": "Shared post", "fallback": "Link"}
 _FILENAME = re.compile(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', re.IGNORECASE)
-
-ConfigT = TypeVar("ConfigT", bound=ChannelConfig)
-
-
-def expect_config(config: ChannelConfig, config_type: type[ConfigT]) -> ConfigT:
-    if not isinstance(config, config_type):
-        raise TypeError(f"expected a {config_type.__name__}, got a {type(config).__name__}")
-    return config
 
 
 # --- reading webhooks -----------------------------------------------------------------

@@ -29,6 +29,7 @@ from onethread.channels.base import (
     SignatureInvalid,
     StatusUpdate,
     WebhookRequest,
+    expect_config,
 )
 from onethread.channels.sending import call_provider
 from onethread.conversations.models import DeliveryStatus
@@ -111,9 +112,7 @@ def verify_signature(config: TwilioConfig, request: WebhookRequest) -> None:
 
 
 def twilio_config(config: ChannelConfig) -> TwilioConfig:
-    if not isinstance(config, TwilioConfig):
-        raise TypeError(f"a Twilio adapter needs a TwilioConfig, not {type(config).__name__}")
-    return config
+    return expect_config(config, TwilioConfig)
 
 
 # --- error texts (§5.3) -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from onethread.api.context import AppContext
 from onethread.channels import twilio, twilio_voice
-from onethread.channels.base import Ignored, WebhookRequest
+from onethread.channels.base import Ignored, WebhookRequest, expect_config
 from onethread.channels.ingest import ingest
 from onethread.conversations.actions import do_add_note, do_update_delivery
 from onethread.conversations.models import (
@@ -212,7 +212,7 @@ async def answer_call(
     context: AppContext, inbox: Inbox, config: ChannelConfig, webhook: WebhookRequest
 ) -> Response:
     """The TwiML for one (already verified) voice webhook."""
-    assert isinstance(config, TwilioVoiceConfig)
+    config = expect_config(config, TwilioVoiceConfig)
     event = twilio_voice.parse_call(webhook)
     language = config.voice_language
     if isinstance(event, twilio_voice.CallStarted):

@@ -23,6 +23,7 @@ from onethread.channels.base import (
     StatusUpdate,
     WebhookItem,
     WebhookRequest,
+    expect_config,
 )
 from onethread.channels.sending import call_provider
 from onethread.channels.text import buttons_as_text
@@ -48,11 +49,6 @@ WINDOW_REASON = (
 MAX_BUTTONS = 3
 MAX_LIST_ROWS = 10
 MAX_INTERACTIVE_BODY = 1024
-
-
-def _config(config: ChannelConfig) -> WhatsAppConfig:
-    assert isinstance(config, WhatsAppConfig)
-    return config
 
 
 def _timestamp(raw: Any) -> datetime | None:
@@ -206,12 +202,13 @@ class WhatsAppAdapter:
     window: ClassVar[ReplyWindow | None] = ReplyWindow(hours=24, template_fallback=True)
 
     def verify(self, config: ChannelConfig, request: WebhookRequest) -> None:
-        meta.verify_signature(_config(config), request)
+        meta.verify_signature(expect_config(config, WhatsAppConfig), request)
 
     def handshake(self, config: ChannelConfig, request: WebhookRequest) -> str | None:
-        return meta.answer_handshake(_config(config), request)
+        return meta.answer_handshake(expect_config(config, WhatsAppConfig), request)
 
     def parse(self, config: ChannelConfig, request: WebhookRequest) -> list[WebhookItem]:
+        own_number = expect_config(config, WhatsAppConfig).phone_number_id
         payload = meta.load_json(request)
         if payload.get("object") != "whatsapp_business_account":
             raise PayloadInvalid(
@@ -231,7 +228,7 @@ class WhatsAppAdapter:
                     items.append(Ignored(f"field:{(change or {}).get('field')}"))
                     continue
                 number_id = (value.get("metadata") or {}).get("phone_number_id")
-                if number_id is not None and str(number_id) != _config(config).phone_number_id:
+                if number_id is not None and str(number_id) != own_number:
                     # One Meta app calls one URL for all its numbers: another inbox's news.
                     items.append(Ignored(f"phone_number_id:{number_id}"))
                     continue
@@ -247,7 +244,7 @@ class WhatsAppAdapter:
     async def send(
         self, config: ChannelConfig, outbound: Outbound, http: httpx.AsyncClient
     ) -> DeliveryReceipt:
-        whatsapp = _config(config)
+        whatsapp = expect_config(config, WhatsAppConfig)
         response = await call_provider(
             http,
             "POST",
@@ -269,7 +266,7 @@ class WhatsAppAdapter:
     async def fetch_media(
         self, config: ChannelConfig, attachment: dict[str, Any], http: httpx.AsyncClient
     ) -> MediaFile:
-        whatsapp = _config(config)
+        whatsapp = expect_config(config, WhatsAppConfig)
         media_id = attachment.get("provider_media_id")
         if not media_id:
             raise SendFailed("no media id", code="no_media", transient=False, http_status=None)
