@@ -187,8 +187,14 @@ async def server(database_url: str, topology: str) -> AsyncIterator[tuple[str, d
         command = ("-m", "onethread", "serve", "--port", str(port), "--no-access-log")
         if topology == "split":
             command += ("--no-worker",)
+        # The server's log (errors behind a 5xx) goes to $ONETHREAD_BENCH_SERVER_LOG if set.
+        log_path = os.environ.get("ONETHREAD_BENCH_SERVER_LOG")
+        log_file = open(log_path, "ab") if log_path else None  # noqa: SIM115, ASYNC230
         process = await asyncio.create_subprocess_exec(
-            sys.executable, *command, env=env, stderr=asyncio.subprocess.DEVNULL
+            sys.executable,
+            *command,
+            env=env,
+            stderr=log_file if log_file is not None else asyncio.subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -206,6 +212,8 @@ async def server(database_url: str, topology: str) -> AsyncIterator[tuple[str, d
             if process.returncode is None:
                 process.terminate()
             await process.wait()
+            if log_file is not None:
+                log_file.close()
 
 
 async def graph_stats(base: str) -> dict[str, int]:
