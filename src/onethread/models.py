@@ -7,6 +7,7 @@ from onethread.db.base import Base
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
 from onethread.outbox.models import Job, WorkerHeartbeat
+from onethread.playbook.models import PlaybookRecord
 from onethread.workspaces.models import Workspace
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Inbox",
     "Job",
     "Message",
+    "PlaybookRecord",
     "Team",
     "TeamMember",
     "WorkerHeartbeat",

@@ -1,0 +1,1 @@
+"""The playbook: per-workspace topics, actions, escalation rules and assistant settings."""
