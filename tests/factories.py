@@ -33,9 +33,8 @@ class Api:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(
-            method, "/api/v1" + path, headers=self._headers(), **kwargs
-        )
+        headers = {**self._headers(), **kwargs.pop("headers", {})}
+        return await self.client.request(method, "/api/v1" + path, headers=headers, **kwargs)
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", path, **kwargs)

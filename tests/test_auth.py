@@ -202,6 +202,9 @@ ADMIN_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     ("PATCH", "/workspace"): {"name": "Taken over"},
     ("GET", "/jobs"): None,
     ("POST", "/jobs/{job_id}/retry"): None,
+    ("PUT", "/playbook"): {},
+    ("PUT", "/playbook/yaml"): None,
+    ("PUT", "/playbook/secrets"): {"secrets": {}},
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from onethread.db import migrate
 from onethread.db.database import Database
 from onethread.errors import DomainError
@@ -12,6 +14,8 @@ from onethread.outbox import actions as outbox_actions
 from onethread.outbox import service as outbox_service
 from onethread.settings import Settings
 from onethread.workspaces.actions import do_create_workspace
+from onethread.workspaces.models import Workspace
+from onethread.workspaces.service import list_workspaces
 
 
 async def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
@@ -20,6 +24,22 @@ async def open_database(settings: Settings, *, upgrade: bool = True) -> Database
     if upgrade:
         await migrate.upgrade(db.engine)
     return db
+
+
+async def pick_workspace(session: AsyncSession, workspace_id: int | None) -> Workspace:
+    """The workspace a CLI command acts on: the one given, or the only one there is."""
+    if workspace_id is not None:
+        workspace = await session.get(Workspace, workspace_id)
+        if workspace is None:
+            raise ValueError(f"no workspace {workspace_id}")
+        return workspace
+    workspaces = await list_workspaces(session)
+    if len(workspaces) == 1:
+        return workspaces[0]
+    if not workspaces:
+        raise ValueError("no workspace yet: run `onethread init` (or `onethread demo`) first")
+    named = ", ".join(f"{w.id} ({w.name})" for w in workspaces)
+    raise ValueError(f"several workspaces ({named}): choose one with --workspace ID")
 
 
 async def create_workspace(

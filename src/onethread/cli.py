@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from onethread.playbook.cli import playbook_app
 from onethread.settings import Settings
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The durable job queue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(playbook_app, name="playbook")
 
 console = Console()
 err_console = Console(stderr=True)

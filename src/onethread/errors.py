@@ -24,6 +24,11 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class NotAuthenticated(DomainError):
     status_code = 401
     code = "not_authenticated"

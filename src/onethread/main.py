@@ -35,6 +35,7 @@ from onethread.inboxes.secrets import SecretBox
 from onethread.jobs.context import JobContext
 from onethread.jobs.worker import Worker
 from onethread.outbox import api as outbox_api
+from onethread.playbook import api as playbook_api
 from onethread.settings import Settings
 from onethread.workspaces import api as workspaces_api
 
@@ -54,6 +55,7 @@ def api_router() -> APIRouter:
         conversations_api,
         events_api,
         outbox_api,
+        playbook_api,
         widget_api,
     ):
         router.include_router(module.router)

@@ -34,3 +34,6 @@ class EventType(StrEnum):
     MESSAGE_STATUS_CHANGED = "message.status_changed"
     MESSAGE_UPDATED = "message.updated"
     NOTE_ADDED = "note.added"
+    PLAYBOOK_UPDATED = "playbook.updated"
+    PLAYBOOK_SECRETS_CHANGED = "playbook.secrets_changed"
+    ASSISTANT_DECIDED = "assistant.decided"

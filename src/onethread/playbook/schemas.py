@@ -14,7 +14,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from onethread.agents.models import Domain
 
@@ -150,7 +158,17 @@ class PythonAction(ActionBase):
     entry_point: str = Field(description="Name in the 'onethread.actions' entry point group.")
 
 
-Action = Annotated[HttpAction | PythonAction, Field(discriminator="kind")]
+def _action_kind(value: Any) -> str:
+    """HTTP unless told otherwise, so that a YAML action may leave ``kind`` out."""
+    if isinstance(value, dict):
+        return str(value.get("kind", "http"))
+    return str(getattr(value, "kind", "http"))
+
+
+Action = Annotated[
+    Annotated[HttpAction, Tag("http")] | Annotated[PythonAction, Tag("python")],
+    Discriminator(_action_kind),
+]
 
 
 class AttributeRule(Strict):
