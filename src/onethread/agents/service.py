@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onethread.agents.models import Agent, ApiToken, Team, TeamMember
+from onethread.agents.models import Agent, ApiToken, Availability, Team, TeamMember
 from onethread.agents.passwords import token_digest
 from onethread.db.access import get_in_workspace
 from onethread.db.types import utcnow
@@ -89,3 +89,28 @@ async def team_by_name(session: AsyncSession, workspace_id: int, name: str) -> T
         select(Team).where(Team.workspace_id == workspace_id, Team.name == name)
     )
     return row
+
+
+AVAILABILITY_ORDER = {Availability.ONLINE.value: 0, Availability.AWAY.value: 1}
+
+
+async def agent_speaking(
+    session: AsyncSession, workspace_id: int, team_id: int | None, language: str
+) -> Agent | None:
+    """An active agent who speaks ``language`` (of the team, when one is given).
+
+    Online before away; offline agents are not picked (the team's queue holds the
+    thread for them instead). Among equals, the lowest id, so that it is predictable.
+    """
+    query = select(Agent).where(Agent.workspace_id == workspace_id, Agent.active.is_(True))
+    if team_id is not None:
+        query = query.join(TeamMember, TeamMember.agent_id == Agent.id).where(
+            TeamMember.team_id == team_id
+        )
+    candidates = [
+        agent
+        for agent in await session.scalars(query.order_by(Agent.id))
+        if language in (agent.languages or []) and agent.availability in AVAILABILITY_ORDER
+    ]
+    candidates.sort(key=lambda agent: AVAILABILITY_ORDER[agent.availability])
+    return candidates[0] if candidates else None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
+from onethread.assistant.service import Assistant
 from onethread.db.database import Database
 from onethread.inboxes.secrets import SecretBox
 from onethread.settings import Settings
@@ -17,3 +18,4 @@ class JobContext:
     db: Database
     secrets: SecretBox
     http: httpx.AsyncClient
+    assistant: Assistant = field(default_factory=Assistant)

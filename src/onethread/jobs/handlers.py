@@ -16,6 +16,7 @@ from onethread.conversations.actions import (
     do_wake,
 )
 from onethread.conversations.models import Conversation
+from onethread.jobs.assistant_turn import run_assistant_turn
 from onethread.jobs.context import JobContext
 from onethread.outbox.models import Job
 
@@ -58,18 +59,9 @@ async def _wake(context: JobContext, job: Job) -> None:
             do_wake(session, conversation, due=datetime.fromisoformat(job.payload["until"]))
 
 
-async def _assistant_turn(context: JobContext, job: Job) -> None:
-    # The grounded assistant arrives with its own issue; until then the thread
-    # stays with the humans and this job only marks the turn as seen.
-    log.debug(
-        "assistant turn for conversation %s: no assistant installed",
-        job.payload.get("conversation_id"),
-    )
-
-
 HANDLERS: dict[str, Handler] = {
     DELIVERY_SEND: _send,
     MEDIA_FETCH: _fetch_media,
     CONVERSATION_WAKE: _wake,
-    ASSISTANT_TURN: _assistant_turn,
+    ASSISTANT_TURN: run_assistant_turn,
 }

@@ -62,6 +62,19 @@ def do_assign(
     )
 
 
+def do_route_to_agent(session: AsyncSession, conversation: Conversation, agent: Agent) -> None:
+    """The assistant hands the thread to an agent it picked (e.g. one who speaks the
+    customer's language): an automatic assignment, by no agent."""
+    previous = conversation.assignee_id
+    conversation.assignee_id = agent.id
+    conversation_event(
+        session,
+        conversation,
+        EventType.CONVERSATION_ASSIGNED,
+        data={"assignee_id": agent.id, "previous_assignee_id": previous, "auto": True},
+    )
+
+
 def do_transfer(
     session: AsyncSession,
     conversation: Conversation,

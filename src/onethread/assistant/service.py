@@ -1,0 +1,72 @@
+"""The assistant as a worker holds it: the encoder, trained playbooks and knowledge indexes.
+
+One ``Assistant`` per process. The encoder loads on the first turn (not at import), a
+workspace's router is retrained only when its playbook's revision changes, and the
+knowledge index follows the knowledge tables incrementally (``assistant/retrieval.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.assistant.brain import AssistantDeps, KnowledgeSearch, PlaybookRuntime
+from onethread.assistant.encoder import TextEncoder, default_encoder
+from onethread.assistant.topics import build_router
+from onethread.inboxes.secrets import SecretBox
+from onethread.playbook.schemas import Playbook
+from onethread.playbook.service import load_playbook, playbook_record, playbook_revision, secrets_of
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    def __init__(self, encoder: TextEncoder | None = None) -> None:
+        self._encoder = encoder
+        self._runtimes: dict[int, PlaybookRuntime] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def encoder(self) -> TextEncoder:
+        if self._encoder is None:
+            self._encoder = default_encoder()
+        return self._encoder
+
+    async def runtime_for(
+        self, session: AsyncSession, workspace_id: int, box: SecretBox
+    ) -> PlaybookRuntime:
+        """The workspace's playbook with a router trained on it, rebuilt on a new revision."""
+        revision = await playbook_revision(session, workspace_id)
+        cached = self._runtimes.get(workspace_id)
+        if cached is not None and cached.revision == revision:
+            return cached
+        async with self._lock:
+            playbook, revision = await load_playbook(session, workspace_id)
+            secrets = secrets_of(await playbook_record(session, workspace_id), box)
+            runtime = self.train(workspace_id, playbook, revision, secrets)
+            self._runtimes[workspace_id] = runtime
+            return runtime
+
+    def train(
+        self, workspace_id: int, playbook: Playbook, revision: int, secrets: dict[str, str]
+    ) -> PlaybookRuntime:
+        router = build_router(playbook, self.encoder)
+        log.info(
+            "workspace %s: playbook revision %s trained (%s topics)",
+            workspace_id,
+            revision,
+            len(playbook.topics),
+        )
+        return PlaybookRuntime(workspace_id, playbook, revision, router, secrets)
+
+    async def knowledge_for(
+        self, session: AsyncSession, workspace_id: int
+    ) -> KnowledgeSearch | None:
+        """The workspace's knowledge index, brought up to date with the knowledge tables."""
+        return None
+
+    def deps(self, http: httpx.AsyncClient, knowledge: KnowledgeSearch | None) -> AssistantDeps:
+        return AssistantDeps(encoder=self.encoder, http=http, knowledge=knowledge)

@@ -1,0 +1,153 @@
+"""The ``assistant.turn`` job: snapshot the thread, let the assistant decide, write it down.
+
+Deciding happens outside any write transaction (an action may call a slow service);
+the decision is then written in one transaction, and only if the thread has not moved
+on meanwhile: a newer inbound message has its own turn (which sees this one too), and
+a thread a human took stays theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onethread.agents.service import agent_speaking, team_by_name
+from onethread.assistant.brain import decide
+from onethread.assistant.decision import Decision, Outcome
+from onethread.assistant.snapshot import load_snapshot
+from onethread.channels.outbound import queue_reply
+from onethread.conversations.actions import (
+    do_add_note,
+    do_hand_off,
+    do_route_to_agent,
+    do_set_topics,
+)
+from onethread.conversations.actions.common import conversation_event
+from onethread.conversations.models import (
+    Conversation,
+    ConversationTopic,
+    Handler,
+    Message,
+    SenderKind,
+)
+from onethread.errors import DomainError
+from onethread.events.types import EventType
+from onethread.jobs.context import JobContext
+from onethread.outbox.models import Job
+
+log = logging.getLogger(__name__)
+
+
+async def run_assistant_turn(context: JobContext, job: Job) -> None:
+    conversation_id = int(job.payload["conversation_id"])
+    assistant = context.assistant
+    async with context.db.read_session() as session:
+        workspace_id = await session.scalar(
+            select(Conversation.workspace_id).where(Conversation.id == conversation_id)
+        )
+        if workspace_id is None:
+            return
+        runtime = await assistant.runtime_for(session, workspace_id, context.secrets)
+        snapshot = await load_snapshot(
+            session, conversation_id, repeat_days=runtime.playbook.rules.repeat_contact_days
+        )
+        knowledge = await assistant.knowledge_for(session, workspace_id)
+    if snapshot is None:
+        return
+    decision = await decide(snapshot, runtime, assistant.deps(context.http, knowledge))
+    last_seen = snapshot.history[-1].id if snapshot.history else 0
+    async with context.db.session() as session:
+        conversation = await session.get(Conversation, conversation_id, with_for_update=True)
+        if conversation is None:
+            return
+        if await _moved_on(session, conversation, last_seen, decision):
+            log.info("conversation %s moved on during the turn: decision dropped", conversation_id)
+            return
+        await write_decision(session, conversation, decision)
+
+
+async def _moved_on(
+    session: AsyncSession, conversation: Conversation, last_seen: int, decision: Decision
+) -> bool:
+    newest = await session.scalar(
+        select(Message.id)
+        .where(Message.conversation_id == conversation.id, Message.private.is_(False))
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    taken = conversation.handler == Handler.HUMAN.value and decision.outcome is not Outcome.SILENT
+    return (newest or 0) != last_seen or taken
+
+
+async def _record_topics(
+    session: AsyncSession, conversation: Conversation, decision: Decision
+) -> None:
+    understanding = decision.understanding
+    if understanding is None or not understanding.topics:
+        return
+    existing = {
+        topic.name: topic.domain
+        for topic in await session.scalars(
+            select(ConversationTopic).where(ConversationTopic.conversation_id == conversation.id)
+        )
+    }
+    found = {match.name: match.domain for match in understanding.topics}
+    if set(found) <= set(existing) and conversation.language == understanding.language:
+        return
+    merged = {**existing, **found}
+    await do_set_topics(
+        session, conversation, list(merged.items()), by=None, language=understanding.language
+    )
+
+
+async def write_decision(
+    session: AsyncSession, conversation: Conversation, decision: Decision
+) -> None:
+    """Rows for the decision, in the caller's transaction: reply, handoff, draft, event."""
+    record = decision.record()
+    await _record_topics(session, conversation, decision)
+    if decision.draft and decision.reply:
+        await do_add_note(
+            session,
+            conversation,
+            text=decision.reply,
+            agent=None,
+            sender_kind=SenderKind.AI,
+            ai_meta={**record, "suggested_reply": True},
+        )
+    elif decision.reply:
+        try:
+            await queue_reply(
+                session,
+                conversation,
+                text=decision.reply,
+                sender_kind=SenderKind.AI,
+                ai_meta=record,
+            )
+        except DomainError as exc:  # e.g. a channel refusing: the humans take it from here
+            log.warning("assistant reply in conversation %s refused: %s", conversation.id, exc)
+    if decision.handoff is not None and not decision.draft:
+        handoff = decision.handoff
+        team = (
+            await team_by_name(session, conversation.workspace_id, handoff.team)
+            if handoff.team
+            else None
+        )
+        await do_hand_off(
+            session,
+            conversation,
+            reason=handoff.reason.value,
+            team=team,
+            summary=handoff.summary,
+            details={"topics": handoff.topics},
+        )
+        language = decision.understanding.language if decision.understanding else None
+        if language and conversation.assignee_id is None:
+            agent = await agent_speaking(
+                session, conversation.workspace_id, team.id if team else None, language
+            )
+            if agent is not None:
+                do_route_to_agent(session, conversation, agent)
+    conversation_event(session, conversation, EventType.ASSISTANT_DECIDED, data=record)
