@@ -247,3 +247,36 @@ async def test_an_agent_who_speaks_the_language_is_picked(shop: Shop) -> None:
     assert conversation["assignee_id"] == french.agent_id
     replies = _ai_replies(await shop.messages(conversation["id"]))
     assert "une personne va vous répondre" in replies[0]
+
+
+ARTICLE = """# Resetting your password
+
+Open Settings, choose Security and click Reset password. The reset link we email you
+is valid for 30 minutes.
+
+# Two-factor authentication
+
+Turn it on under Settings, Security, with any authenticator app.
+"""
+
+
+async def test_a_knowledge_topic_is_answered_from_its_passage_and_cites_it(shop: Shop) -> None:
+    conversation = await shop.says("15550012", "how do I reset my password?")
+    assert conversation["handler"] == "human"  # no article yet: nothing to ground on
+    assert (await shop.decisions())[-1]["reason"] == "no_knowledge"
+
+    await shop.admin.ok(
+        "POST",
+        "/knowledge/articles",
+        201,
+        json={"title": "Resetting your password", "body": ARTICLE, "language": "en"},
+    )
+    conversation = await shop.says("15550013", "I forgot my password, how can I reset it?")
+    assert conversation["handler"] == "ai"
+    [reply] = _ai_replies(await shop.messages(conversation["id"]))
+    assert "valid for 30 minutes" in reply
+    assert "(from “Resetting your password”)" in reply
+    assert reply.startswith("Hi, this is the onethread assistant.")
+    decision = (await shop.decisions())[-1]
+    assert decision["outcome"] == "reply"
+    assert [s["kind"] for s in decision["sources"]] == ["article"]

@@ -56,22 +56,26 @@ from onethread.playbook.schemas import Playbook, Resolution, SlotKind, Topic
 
 
 class Passage(Protocol):
-    article_id: int
-    chunk_id: int
-    title: str
-    heading: str
-    text: str
-    score: float
+    @property
+    def article_id(self) -> int | None: ...
+    @property
+    def chunk_id(self) -> int | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def score(self) -> float: ...
 
 
 class KnowledgeSearch(Protocol):
     def search(
         self,
         workspace_id: int,
-        query: str,
-        vector: NDArray[np.float32],
-        language: str,
-        k: int,
+        query_text: str,
+        query_vector: NDArray[np.float32] | None,
+        language: str | None = None,
+        k: int = 5,
     ) -> Sequence[Passage]: ...
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.assistant.brain import AssistantDeps, KnowledgeSearch, PlaybookRuntime
 from onethread.assistant.encoder import TextEncoder, default_encoder
+from onethread.assistant.knowledge.retrieval import KnowledgeRetriever
 from onethread.assistant.topics import build_router
 from onethread.inboxes.secrets import SecretBox
 from onethread.playbook.schemas import Playbook
@@ -28,6 +29,7 @@ class Assistant:
         self._encoder = encoder
         self._runtimes: dict[int, PlaybookRuntime] = {}
         self._lock = asyncio.Lock()
+        self._knowledge: KnowledgeRetriever | None = None
 
     @property
     def encoder(self) -> TextEncoder:
@@ -66,7 +68,10 @@ class Assistant:
         self, session: AsyncSession, workspace_id: int
     ) -> KnowledgeSearch | None:
         """The workspace's knowledge index, brought up to date with the knowledge tables."""
-        return None
+        if self._knowledge is None:
+            self._knowledge = KnowledgeRetriever(self.encoder.name)
+        await self._knowledge.refresh(session, workspace_id)
+        return self._knowledge
 
     def deps(self, http: httpx.AsyncClient, knowledge: KnowledgeSearch | None) -> AssistantDeps:
         return AssistantDeps(encoder=self.encoder, http=http, knowledge=knowledge)
