@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from onethread.knowledge.cli import kb_app
 from onethread.playbook.cli import playbook_app
 from onethread.settings import Settings
 
@@ -24,6 +25,7 @@ jobs_app = typer.Typer(help="The durable job queue.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(kb_app, name="kb")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -196,7 +198,10 @@ def demo(
 
     _logging("WARNING")
     settings = Settings()
-    summary = asyncio.run(seed_demo(settings))
+    from onethread.demo.playbook import billing_api_url
+
+    billing_api = billing_api_url(settings, host, port)
+    summary = asyncio.run(seed_demo(settings, billing_api=billing_api))
     url = f"http://{host or settings.host}:{port or settings.port}"
     console.print(
         f"[bold]onethread demo[/bold] — workspace '{summary.workspace_name}' "
@@ -209,8 +214,11 @@ def demo(
     console.print(f"API token: {summary.token}")
     if summary.webchat_inbox_id is not None:
         console.print(f"try the web chat: {url}/widget/preview/{summary.webchat_inbox_id}")
+    console.print(f"the demo company's billing API: {billing_api}")
     if not seed_only:
-        serve(host=host, port=port, no_worker=False, access_log=True)
+        from onethread.demo.server import serve_demo
+
+        serve_demo(settings, host, port)  # the app with the billing API mounted beside it
 
 
 if __name__ == "__main__":

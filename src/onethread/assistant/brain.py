@@ -50,7 +50,12 @@ from onethread.assistant.encoder import TextEncoder
 from onethread.assistant.lines import Lines
 from onethread.assistant.policy import gate
 from onethread.assistant.snapshot import ConversationSnapshot
-from onethread.assistant.understanding import TopicRouting, small_talk, understand
+from onethread.assistant.understanding import (
+    TopicRouting,
+    encode_turn,
+    small_talk,
+    understand,
+)
 from onethread.conversations.models import SenderKind
 from onethread.playbook.schemas import Playbook, Resolution, SlotKind, Topic
 
@@ -111,17 +116,18 @@ async def decide(
     if policy.silent is not None:
         return Decision(Outcome.SILENT, policy.silent)
     text = snapshot.new_text
-    vector = deps.encoder.encode([text])[0]
+    vector, segments = encode_turn(deps.encoder, text)
     encoded = _clock()
     understanding = understand(
         text,
         vector,
+        segments,
         runtime.router,
         languages=_languages(playbook),
         thread_language=snapshot.conversation.language or snapshot.contact.language,
     )
     understood = _clock()
-    turn = _Turn(snapshot, runtime, deps, understanding, vector)
+    turn = _Turn(snapshot, runtime, deps, understanding, vector, dict(segments))
     decision = await turn.run()
     decision.draft = policy.draft
     decision.timings_ms = {
@@ -148,8 +154,10 @@ class _Turn:
         deps: AssistantDeps,
         understanding: Understanding,
         vector: NDArray[np.float32],
+        segment_vectors: dict[str, NDArray[np.float32]],
     ) -> None:
         self.snapshot = snapshot
+        self.segment_vectors = segment_vectors
         self.runtime = runtime
         self.playbook = runtime.playbook
         self.deps = deps
@@ -311,9 +319,7 @@ class _Turn:
         passages: Sequence[Passage] = []
         if knowledge is not None:
             query = match.segment or self.understanding.text
-            vector = self.vector
-            if query != self.understanding.text:
-                vector = self.deps.encoder.encode([query])[0]
+            vector = self.segment_vectors.get(query, self.vector)
             for language in dict.fromkeys([self.lines.language, settings.default_language]):
                 passages = knowledge.search(self.runtime.workspace_id, query, vector, language, 3)
                 if passages and passages[0].score >= settings.knowledge_threshold:

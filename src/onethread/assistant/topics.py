@@ -8,7 +8,7 @@ threshold is out of scope.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,17 +19,6 @@ from onethread.playbook.schemas import Playbook
 
 # Used when the playbook sets no threshold and its examples are too few to calibrate.
 DEFAULT_THRESHOLD = 0.5
-
-_CLAUSES = re.compile(
-    r"(?:[.!?;\n]+\s*|,?\s+\b(?:and also|and|but|also|plus|et aussi|et|mais|y|pero|"
-    r"und|aber|e|mas)\b\s+)",
-    re.IGNORECASE,
-)
-
-
-def clauses(text: str) -> list[str]:
-    parts = [part.strip(" ,") for part in _CLAUSES.split(text)]
-    return [part for part in parts if len(part.split()) >= 2]
 
 
 class ExampleRouter:
@@ -57,15 +46,16 @@ class ExampleRouter:
                 best[name] = score
         return best
 
-    def route(self, text: str, vector: NDArray[np.float32]) -> list[TopicMatch]:
+    def route(
+        self,
+        text: str,
+        vector: NDArray[np.float32],
+        segments: Sequence[tuple[str, NDArray[np.float32]]] = (),
+    ) -> list[TopicMatch]:
         if not self.names:
             return []
         found: dict[str, TopicMatch] = {}
-        segments = clauses(text)
-        candidates = [(text, vector)]
-        if len(segments) > 1:
-            candidates += list(zip(segments, self.encoder.encode(segments), strict=True))
-        for segment, segment_vector in candidates:
+        for segment, segment_vector in [(text, vector), *segments]:
             scores = self._scores(segment_vector)
             name = max(scores, key=lambda n: scores[n])
             score = scores[name]

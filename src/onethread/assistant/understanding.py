@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from onethread.assistant.decision import TopicMatch, Understanding
+from onethread.assistant.encoder import TextEncoder
 from onethread.assistant.language import detect_language
 from onethread.assistant.signals import asks_for_human, sentiment
 from onethread.assistant.slots import extract_slots
@@ -31,10 +32,38 @@ _SMALL_TALK = re.compile(
 _THANKS = re.compile(r"thank|thx|\bty\b|merci|gracias|danke|obrigad|cheers", re.IGNORECASE)
 
 
+_CLAUSES = re.compile(
+    r"(?:[.!?;\n]+\s*|,?\s+\b(?:and also|and|but|also|plus|et aussi|et|mais|y|pero|"
+    r"und|aber|e|mas)\b\s+)",
+    re.IGNORECASE,
+)
+
+
 class TopicRouting(Protocol):
     """A router trained on the playbook's topic examples (``assistant/topics.py``)."""
 
-    def route(self, text: str, vector: NDArray[np.float32]) -> list[TopicMatch]: ...
+    def route(
+        self,
+        text: str,
+        vector: NDArray[np.float32],
+        segments: Sequence[tuple[str, NDArray[np.float32]]] = (),
+    ) -> list[TopicMatch]: ...
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a message that may each carry a topic (two words or more)."""
+    parts = [part.strip(" ,") for part in _CLAUSES.split(text)]
+    found = [part for part in parts if len(part.split()) >= 2]
+    return found if len(found) > 1 else []
+
+
+def encode_turn(
+    encoder: TextEncoder, text: str
+) -> tuple[NDArray[np.float32], list[tuple[str, NDArray[np.float32]]]]:
+    """The message and its clauses, encoded in one batch: the only encoding of a turn."""
+    segments = clauses(text)
+    vectors = encoder.encode([text, *segments])
+    return vectors[0], list(zip(segments, vectors[1:], strict=True))
 
 
 def small_talk(text: str) -> str | None:
@@ -47,6 +76,7 @@ def small_talk(text: str) -> str | None:
 def understand(
     text: str,
     vector: NDArray[np.float32],
+    segments: Sequence[tuple[str, NDArray[np.float32]]],
     router: TopicRouting,
     *,
     languages: Sequence[str],
@@ -59,7 +89,7 @@ def understand(
         text=text,
         language=language,
         language_confidence=confidence,
-        topics=router.route(text, vector),
+        topics=router.route(text, vector, segments),
         slots={kind.value: value for kind, value in extract_slots(text).items()},
         sentiment=sentiment(text),
         asks_for_human=asks_for_human(text),

@@ -22,7 +22,7 @@ from onethread.conversations import actions
 from onethread.conversations.inbound import InboundMessage
 from onethread.conversations.models import Conversation, Message, Priority, SenderKind
 from onethread.db.types import utcnow
-from onethread.demo import script
+from onethread.demo import billing_data, script
 from onethread.events.models import Event
 from onethread.inboxes.actions import do_create_inbox
 from onethread.inboxes.models import IDENTITY_CHANNEL, ChannelKind, Inbox
@@ -55,8 +55,43 @@ class Cast:
     inboxes: dict[str, Inbox]
 
 
-async def seed_demo(settings: Settings) -> DemoSummary:
-    """Create the demo workspace once; later runs reuse it and mint a fresh token."""
+async def _install_playbook(
+    session: AsyncSession, workspace_id: int, settings: Settings, billing_api: str
+) -> None:
+    """The demo playbook on the first run; later runs only point it at the billing API's
+    current address (the host or port may differ), keeping any edits made in between."""
+    from onethread.agents.service import list_teams
+    from onethread.demo.playbook import BILLING_API_VAR, demo_playbook, demo_playbook_secrets
+    from onethread.playbook.actions import do_save_playbook, do_set_playbook_secrets
+    from onethread.playbook.service import load_playbook
+
+    playbook, revision = await load_playbook(session, workspace_id)
+    if revision and playbook.vars.get(BILLING_API_VAR) == billing_api.rstrip("/"):
+        return
+    if revision:
+        playbook = playbook.model_copy(
+            update={"vars": {**playbook.vars, BILLING_API_VAR: billing_api.rstrip("/")}}
+        )
+    else:
+        playbook = demo_playbook(billing_api)
+    teams = await list_teams(session, workspace_id)
+    await do_save_playbook(session, workspace_id, playbook, teams=teams, by_agent_id=None)
+    await do_set_playbook_secrets(
+        session,
+        workspace_id,
+        dict(demo_playbook_secrets(settings)),
+        box=SecretBox(settings.effective_secret_key),
+        by_agent_id=None,
+    )
+
+
+async def seed_demo(settings: Settings, *, billing_api: str | None = None) -> DemoSummary:
+    """Create the demo workspace once; later runs reuse it and mint a fresh token.
+
+    ``billing_api`` is where the demo playbook's actions reach the demo billing API
+    (default: ``onethread.demo.playbook.billing_api_url``)."""
+    from onethread.demo.playbook import billing_api_url
+
     db = await open_database(settings)
     try:
         async with db.session() as session:
@@ -68,6 +103,9 @@ async def seed_demo(settings: Settings) -> DemoSummary:
                 workspace = cast.workspace
                 for thread in script.THREADS:
                     await _play(session, cast, thread)
+            await _install_playbook(
+                session, workspace.id, settings, billing_api or billing_api_url(settings)
+            )
             admin = await session.scalar(
                 select(Agent).where(
                     Agent.workspace_id == workspace.id, Agent.email == script.ADMIN_EMAIL
@@ -189,7 +227,10 @@ async def _play(session: AsyncSession, cast: Cast, thread: script.Thread) -> Non
                     session,
                     recorded.contact,
                     {
-                        "attributes": customer.attributes,
+                        "attributes": {
+                            **customer.attributes,
+                            **billing_data.contact_attributes(customer.name),
+                        },
                         "language": customer.language,
                     },
                     by_agent_id=None,
