@@ -192,7 +192,7 @@ class EscalationRules(Strict):
 
     human_request: bool = True
     negative_sentiment: bool = True
-    negative_sentiment_threshold: float = Field(default=-0.5, ge=-1, le=0)
+    negative_sentiment_threshold: float = Field(default=-0.6, ge=-1, le=0)
     low_confidence: bool = True
     action_failed: bool = True
     max_ai_turns: int | None = Field(
