@@ -48,6 +48,7 @@ from onethread.assistant.decision import (
 )
 from onethread.assistant.encoder import TextEncoder
 from onethread.assistant.lines import Lines
+from onethread.assistant.llm.uses import GroundedWriter
 from onethread.assistant.policy import gate
 from onethread.assistant.snapshot import ConversationSnapshot
 from onethread.assistant.understanding import (
@@ -71,6 +72,8 @@ class Passage(Protocol):
     def text(self) -> str: ...
     @property
     def score(self) -> float: ...
+    @property
+    def language(self) -> str: ...
 
 
 class KnowledgeSearch(Protocol):
@@ -100,6 +103,7 @@ class AssistantDeps:
     encoder: TextEncoder
     http: httpx.AsyncClient
     knowledge: KnowledgeSearch | None = None
+    writer: GroundedWriter | None = None  # an optional language model, checked
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -116,7 +120,8 @@ async def decide(
     if policy.silent is not None:
         return Decision(Outcome.SILENT, policy.silent)
     text = snapshot.new_text
-    vector, segments = encode_turn(deps.encoder, text)
+    split = await deps.writer.split_topics(text) if deps.writer else None
+    vector, segments = encode_turn(deps.encoder, text, split)
     encoded = _clock()
     understanding = understand(
         text,
@@ -129,6 +134,8 @@ async def decide(
     understood = _clock()
     turn = _Turn(snapshot, runtime, deps, understanding, vector, dict(segments))
     decision = await turn.run()
+    if deps.writer is not None:
+        await _reword(decision, deps.writer, turn.lines, playbook)
     decision.draft = policy.draft
     decision.timings_ms = {
         "encode": encoded - started,
@@ -137,6 +144,26 @@ async def decide(
         "total": _clock() - started,
     }
     return decision
+
+
+async def _reword(
+    decision: Decision, writer: GroundedWriter, lines: Lines, playbook: Playbook
+) -> None:
+    """Let the model phrase the grounded parts and summarize the handoff; anything that
+    fails its grounding check is dropped and the template text stays."""
+    if decision.parts and any(part.sources for part in decision.parts):
+        phrased = await writer.phrase_answer(
+            decision.parts, lines.language, playbook.settings.tone.value, allowed=lines.allowed()
+        )
+        if phrased:
+            titles = dict.fromkeys(s.title for s in decision.sources if s.kind == "article")
+            cited = [lines.get("cite", title=title) for title in titles]
+            decision.reply = decision.assemble(["\n".join([phrased, *cited])])
+            decision.phrased_by_model = True
+    if decision.handoff is not None:
+        summary = await writer.summarize_handoff(decision.handoff.summary)
+        if summary:
+            decision.handoff.summary = f"{summary}\n\n{decision.handoff.summary}"
 
 
 def _languages(playbook: Playbook) -> list[str]:
@@ -255,7 +282,7 @@ class _Turn:
         if topic.resolve is Resolution.ACTION:
             await self._run_action(topic)
             return
-        self._answer_from_knowledge(topic, match)
+        await self._answer_from_knowledge(topic, match)
 
     async def _run_action(self, topic: Topic) -> None:
         assert topic.action is not None
@@ -313,7 +340,7 @@ class _Turn:
                 )
                 self.handed_off.append(HandoffPart(topic.name, Reason.ACTION_FAILED, reason))
 
-    def _answer_from_knowledge(self, topic: Topic, match: TopicMatch) -> None:
+    async def _answer_from_knowledge(self, topic: Topic, match: TopicMatch) -> None:
         knowledge = self.deps.knowledge
         settings = self.playbook.settings
         passages: Sequence[Passage] = []
@@ -328,6 +355,13 @@ class _Turn:
             self.handed_off.append(HandoffPart(topic.name, Reason.NO_KNOWLEDGE))
             return
         best = passages[0]
-        text = compose.passage_answer(best.text, best.title, self.lines)
+        passage = best.text
+        writer = self.deps.writer
+        if writer is not None and best.language != self.lines.language:
+            passage = (
+                await writer.translate(passage, self.lines.language, source_language=best.language)
+                or passage
+            )
+        text = compose.passage_answer(passage, best.title, self.lines)
         source = Source("article", f"{best.article_id}#{best.chunk_id}", best.title, best.text)
         self.parts.append(ReplyPart(topic.name, text, [source]))

@@ -78,7 +78,7 @@ def finish(
 ) -> Decision:
     """Check the parts, write the reply and, when anything is handed off, the handoff."""
     _check_parts(decision, lines.language)
-    pieces = [part.text for part in decision.parts]
+    pieces: list[str] = []  # what follows the parts
     if decision.handoff_parts:
         decision.asked = None
         if decision.parts:
@@ -113,8 +113,9 @@ def finish(
         decision.reason = Reason.ASKED_FOR_SLOT
     greeting = playbook.settings.greeting.get(lines.language)
     if first_turn and greeting and decision.reason is not Reason.SMALL_TALK:
-        pieces.insert(0, greeting)
-    decision.reply = "\n\n".join(piece for piece in pieces if piece.strip()) or None
+        decision.opening = [greeting]
+    decision.closing = pieces
+    decision.reply = decision.assemble()
     if decision.handoff is not None:
         decision.handoff.summary = summary(decision, playbook, told_before or [])
     return decision

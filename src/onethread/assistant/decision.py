@@ -125,6 +125,15 @@ class Decision:
     asked: dict[str, Any] | None = None  # {"topic", "action", "slots"} when a slot was asked
     draft: bool = False  # assist mode: shown to agents, never sent
     timings_ms: dict[str, float] = field(default_factory=dict)
+    opening: list[str] = field(default_factory=list)  # the greeting, before the parts
+    closing: list[str] = field(default_factory=list)  # handoff lines or the question
+    phrased_by_model: bool = False
+
+    def assemble(self, body: list[str] | None = None) -> str | None:
+        """The reply: opening, the parts (or ``body``, their rewording), closing."""
+        middle = body if body is not None else [part.text for part in self.parts]
+        pieces = [*self.opening, *middle, *self.closing]
+        return "\n\n".join(piece for piece in pieces if piece.strip()) or None
 
     @property
     def sources(self) -> list[Source]:
@@ -147,5 +156,6 @@ class Decision:
             ],
             "asked": self.asked,
             "draft": self.draft,
+            "phrased_by_model": self.phrased_by_model,
             "timings_ms": {key: round(value, 2) for key, value in self.timings_ms.items()},
         }

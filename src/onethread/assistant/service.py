@@ -16,10 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onethread.assistant.brain import AssistantDeps, KnowledgeSearch, PlaybookRuntime
 from onethread.assistant.encoder import TextEncoder, default_encoder
 from onethread.assistant.knowledge.retrieval import KnowledgeRetriever
+from onethread.assistant.llm.loading import load_language_model
+from onethread.assistant.llm.uses import GroundedWriter
 from onethread.assistant.topics import build_router
 from onethread.inboxes.secrets import SecretBox
 from onethread.playbook.schemas import Playbook
 from onethread.playbook.service import load_playbook, playbook_record, playbook_revision, secrets_of
+from onethread.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ class Assistant:
         self._runtimes: dict[int, PlaybookRuntime] = {}
         self._lock = asyncio.Lock()
         self._knowledge: KnowledgeRetriever | None = None
+        self._writer: GroundedWriter | None = None
+        self._writer_loaded = False
 
     @property
     def encoder(self) -> TextEncoder:
@@ -73,5 +78,20 @@ class Assistant:
         await self._knowledge.refresh(session, workspace_id)
         return self._knowledge
 
-    def deps(self, http: httpx.AsyncClient, knowledge: KnowledgeSearch | None) -> AssistantDeps:
-        return AssistantDeps(encoder=self.encoder, http=http, knowledge=knowledge)
+    def writer(self, settings: Settings) -> GroundedWriter | None:
+        """The configured language model, checked by the grounding rules (None: no model)."""
+        if not self._writer_loaded:
+            model = load_language_model(settings)
+            if model is not None:
+                self._writer = GroundedWriter(
+                    model, encoder=self.encoder, timeout_seconds=settings.llm_timeout_seconds
+                )
+            self._writer_loaded = True
+        return self._writer
+
+    def deps(
+        self, http: httpx.AsyncClient, knowledge: KnowledgeSearch | None, settings: Settings
+    ) -> AssistantDeps:
+        return AssistantDeps(
+            encoder=self.encoder, http=http, knowledge=knowledge, writer=self.writer(settings)
+        )

@@ -58,10 +58,12 @@ def clauses(text: str) -> list[str]:
 
 
 def encode_turn(
-    encoder: TextEncoder, text: str
+    encoder: TextEncoder, text: str, segments: list[str] | None = None
 ) -> tuple[NDArray[np.float32], list[tuple[str, NDArray[np.float32]]]]:
-    """The message and its clauses, encoded in one batch: the only encoding of a turn."""
-    segments = clauses(text)
+    """The message and its clauses (or the given segments), encoded in one batch: the
+    only encoding of a turn."""
+    if segments is None or len(segments) < 2:
+        segments = clauses(text)
     vectors = encoder.encode([text, *segments])
     return vectors[0], list(zip(segments, vectors[1:], strict=True))
 

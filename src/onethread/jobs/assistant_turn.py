@@ -56,7 +56,9 @@ async def run_assistant_turn(context: JobContext, job: Job) -> None:
         knowledge = await assistant.knowledge_for(session, workspace_id)
     if snapshot is None:
         return
-    decision = await decide(snapshot, runtime, assistant.deps(context.http, knowledge))
+    decision = await decide(
+        snapshot, runtime, assistant.deps(context.http, knowledge, context.settings)
+    )
     last_seen = snapshot.history[-1].id if snapshot.history else 0
     async with context.db.session() as session:
         conversation = await session.get(Conversation, conversation_id, with_for_update=True)
