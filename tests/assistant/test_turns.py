@@ -280,3 +280,22 @@ async def test_a_knowledge_topic_is_answered_from_its_passage_and_cites_it(shop:
     decision = (await shop.decisions())[-1]
     assert decision["outcome"] == "reply"
     assert [s["kind"] for s in decision["sources"]] == ["article"]
+
+
+async def test_an_agent_gets_a_grounded_suggestion_and_nothing_is_sent(shop: Shop) -> None:
+    await shop.admin.ok(
+        "POST",
+        "/knowledge/articles",
+        201,
+        json={"title": "Resetting your password", "body": ARTICLE, "language": "en"},
+    )
+    await shop.admin.ok("PATCH", f"/inboxes/{shop.inbox_id}", json={"ai_mode": "off"})
+    conversation = await shop.says(
+        "15550014", "how do I reset my password? and the export button is broken"
+    )
+    before = await shop.messages(conversation["id"])
+    suggestion = await shop.admin.ok("POST", f"/conversations/{conversation['id']}/suggestion")
+    assert "valid for 30 minutes" in suggestion["text"]
+    assert [s["kind"] for s in suggestion["sources"]] == ["article"]
+    assert {p["topic"] for p in suggestion["not_answered"]} == {"export_broken"}
+    assert await shop.messages(conversation["id"]) == before  # nothing written, nothing sent

@@ -146,6 +146,46 @@ async def decide(
     return decision
 
 
+async def suggest(
+    snapshot: ConversationSnapshot, runtime: PlaybookRuntime, deps: AssistantDeps
+) -> Decision:
+    """Agent assist: the grounded parts for the customer's latest messages, for a person
+    to send or edit. No policy gate (a person is asking) and no handoff lines; topics that
+    cannot be grounded are listed in ``handoff_parts`` for the agent, never guessed."""
+    text = snapshot.new_text or _last_inbound_text(snapshot)
+    if not text or not runtime.playbook.topics:
+        return Decision(Outcome.SILENT, Reason.NO_NEW_MESSAGE)
+    vector, segments = encode_turn(deps.encoder, text)
+    understanding = understand(
+        text,
+        vector,
+        segments,
+        runtime.router,
+        languages=_languages(runtime.playbook),
+        thread_language=snapshot.conversation.language or snapshot.contact.language,
+    )
+    turn = _Turn(snapshot, runtime, deps, understanding, vector, dict(segments))
+    for match in understanding.topics:
+        topic = runtime.playbook.topic(match.name)
+        if topic is not None:
+            await turn._resolve(topic, match)
+    decision = turn._decision(Outcome.REPLY, Reason.ANSWERED)
+    compose.check_parts(decision, turn.lines.language)
+    if deps.writer is not None:
+        await _reword(decision, deps.writer, turn.lines, runtime.playbook)
+    if not decision.phrased_by_model:
+        decision.reply = decision.assemble()
+    decision.draft = True
+    return decision
+
+
+def _last_inbound_text(snapshot: ConversationSnapshot) -> str:
+    for message in reversed(snapshot.history):
+        if message.direction == "in" and message.text.strip():
+            return message.text
+    return ""
+
+
 async def _reword(
     decision: Decision, writer: GroundedWriter, lines: Lines, playbook: Playbook
 ) -> None:

@@ -43,7 +43,7 @@ def passage_answer(passage: str, title: str, lines: Lines) -> str:
     return f"{text}\n{lines.get('cite', title=title)}"
 
 
-def _check_parts(decision: Decision, language: str) -> None:
+def check_parts(decision: Decision, language: str) -> None:
     understanding = decision.understanding
     echoed = list(understanding.slots.values()) if understanding else []
     kept = []
@@ -77,7 +77,7 @@ def finish(
     told_before: list[str] | None = None,
 ) -> Decision:
     """Check the parts, write the reply and, when anything is handed off, the handoff."""
-    _check_parts(decision, lines.language)
+    check_parts(decision, lines.language)
     pieces: list[str] = []  # what follows the parts
     if decision.handoff_parts:
         decision.asked = None
