@@ -36,16 +36,24 @@ def within_business_hours(settings: WorkspaceSettings, when: datetime) -> bool:
     return any(h.day == day and h.start <= moment < h.end for h in settings.business_hours)
 
 
+def quick_silence(handler: str, ai_mode: str | None, playbook: Playbook | None) -> Reason | None:
+    """The checks that need no snapshot, so that a silent turn costs almost nothing."""
+    if handler == Handler.HUMAN.value:
+        return Reason.HUMAN_HANDLES
+    if playbook is not None and not playbook.topics:
+        return Reason.NO_PLAYBOOK
+    if ai_mode == AiMode.OFF.value:
+        return Reason.AI_OFF
+    return None
+
+
 def gate(snapshot: ConversationSnapshot, playbook: Playbook, now: datetime) -> Gate:
-    if snapshot.conversation.handler == Handler.HUMAN.value:
-        return Gate(silent=Reason.HUMAN_HANDLES)
-    if not playbook.topics:
-        return Gate(silent=Reason.NO_PLAYBOOK)
+    mode = snapshot.inbox.ai_mode if snapshot.inbox is not None else AiMode.AUTO.value
+    silent = quick_silence(snapshot.conversation.handler, mode, playbook)
+    if silent is not None:
+        return Gate(silent=silent)
     if not snapshot.new_messages or not snapshot.new_text.strip():
         return Gate(silent=Reason.NO_NEW_MESSAGE)
-    mode = snapshot.inbox.ai_mode if snapshot.inbox is not None else AiMode.AUTO.value
-    if mode == AiMode.OFF.value:
-        return Gate(silent=Reason.AI_OFF)
     if mode == AiMode.AFTER_HOURS.value and within_business_hours(snapshot.workspace_settings, now):
         return Gate(silent=Reason.BUSINESS_HOURS)
     attributes = snapshot.contact.attributes or {}

@@ -16,15 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onethread.agents.service import agent_speaking, team_by_name
 from onethread.assistant.brain import decide
 from onethread.assistant.decision import Decision, Outcome
+from onethread.assistant.policy import quick_silence
 from onethread.assistant.snapshot import load_snapshot
 from onethread.channels.outbound import queue_reply
 from onethread.conversations.actions import (
     do_add_note,
     do_hand_off,
+    do_record_assistant_decision,
     do_route_to_agent,
     do_set_topics,
 )
-from onethread.conversations.actions.common import conversation_event
 from onethread.conversations.models import (
     Conversation,
     ConversationTopic,
@@ -33,7 +34,7 @@ from onethread.conversations.models import (
     SenderKind,
 )
 from onethread.errors import DomainError
-from onethread.events.types import EventType
+from onethread.inboxes.models import Inbox
 from onethread.jobs.context import JobContext
 from onethread.outbox.models import Job
 
@@ -44,21 +45,37 @@ async def run_assistant_turn(context: JobContext, job: Job) -> None:
     conversation_id = int(job.payload["conversation_id"])
     assistant = context.assistant
     async with context.db.read_session() as session:
-        workspace_id = await session.scalar(
-            select(Conversation.workspace_id).where(Conversation.id == conversation_id)
-        )
-        if workspace_id is None:
+        row = (
+            await session.execute(
+                select(Conversation.workspace_id, Conversation.handler, Inbox.ai_mode)
+                .outerjoin(Inbox, Inbox.id == Conversation.last_inbox_id)
+                .where(Conversation.id == conversation_id)
+            )
+        ).first()
+        if row is None:
             return
-        runtime = await assistant.runtime_for(session, workspace_id, context.secrets)
-        snapshot = await load_snapshot(
-            session, conversation_id, repeat_days=runtime.playbook.rules.repeat_contact_days
-        )
-        knowledge = await assistant.knowledge_for(session, workspace_id)
+        workspace_id, handler, ai_mode = row
+        silent = quick_silence(handler, ai_mode, None)
+        if silent is None:
+            runtime = await assistant.runtime_for(session, workspace_id, context.secrets)
+            silent = quick_silence(handler, ai_mode, runtime.playbook)
+        if silent is None:
+            snapshot = await load_snapshot(
+                session, conversation_id, repeat_days=runtime.playbook.rules.repeat_contact_days
+            )
+            knowledge = await assistant.knowledge_for(session, workspace_id)
+    if silent is not None:  # the cheap way out: no snapshot, no index, one event
+        async with context.db.session() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            if conversation is not None:
+                do_record_assistant_decision(
+                    session, conversation, Decision(Outcome.SILENT, silent).record()
+                )
+        return
     if snapshot is None:
         return
-    decision = await decide(
-        snapshot, runtime, assistant.deps(context.http, knowledge, context.settings)
-    )
+    deps = assistant.deps(context.http, knowledge, context.settings)
+    decision = await decide(snapshot, runtime, deps)
     last_seen = snapshot.history[-1].id if snapshot.history else 0
     async with context.db.session() as session:
         conversation = await session.get(Conversation, conversation_id, with_for_update=True)
@@ -152,4 +169,4 @@ async def write_decision(
             )
             if agent is not None:
                 do_route_to_agent(session, conversation, agent)
-    conversation_event(session, conversation, EventType.ASSISTANT_DECIDED, data=record)
+    do_record_assistant_decision(session, conversation, record)

@@ -62,6 +62,13 @@ def do_assign(
     )
 
 
+def do_record_assistant_decision(
+    session: AsyncSession, conversation: Conversation, record: dict[str, Any]
+) -> None:
+    """The assistant's decision for a turn, with its reason (``assistant/decision.py``)."""
+    conversation_event(session, conversation, EventType.ASSISTANT_DECIDED, data=record)
+
+
 def do_route_to_agent(session: AsyncSession, conversation: Conversation, agent: Agent) -> None:
     """The assistant hands the thread to an agent it picked (e.g. one who speaks the
     customer's language): an automatic assignment, by no agent."""
