@@ -4,11 +4,14 @@
     python -m bench.ingest --backend sqlite --quick   # a smoke run in seconds
     python -m bench.ingest --generator-check          # the load generator alone
     python -m bench.ingest --topology split           # API and worker in two processes
+    python -m bench.ingest --topology api --reply-every 0   # the ingest alone, no worker
 
 Per backend, in a scratch database dropped afterwards: a workspace with a live WhatsApp
 inbox whose ``api_base_url`` points at bench/fake_graph.py, ``onethread serve`` (the API
 and its in-process worker; with ``--topology split``, ``onethread serve --no-worker`` and
-an ``onethread worker`` process beside it) on loopback, then load-generator processes
+an ``onethread worker`` process beside it; with ``--topology api``, ``onethread serve
+--no-worker`` alone, so that the figure is the ingest's and not the assistant's: the jobs
+wait for a worker that is not there) on loopback, then load-generator processes
 (bench/ingest_client.py) that post signed webhooks over keep-alive connections, and
 agents' replies through ``POST /api/v1/conversations/{id}/reply``. Printed: acknowledged
 webhooks per second and their latency, errors by status, replies queued and the rate at
@@ -53,7 +56,7 @@ from onethread.conversations.models import Conversation, Direction, Message, Sta
 from onethread.db import migrate
 from onethread.db.database import Database
 from onethread.inboxes.actions import do_create_inbox
-from onethread.inboxes.models import ChannelKind
+from onethread.inboxes.models import AiMode, ChannelKind
 from onethread.inboxes.secrets import SecretBox
 from onethread.outbox.models import Job, JobStatus
 from onethread.workspaces.actions import do_create_workspace
@@ -81,6 +84,7 @@ class Options:
     duplicate_share: float
     reply_every: int
     topology: str
+    ai_mode: str
     generator_check: bool
     as_json: bool
 
@@ -175,7 +179,8 @@ async def fake_graph() -> AsyncIterator[tuple[str, int]]:
 @asynccontextmanager
 async def server(database_url: str, topology: str) -> AsyncIterator[tuple[str, dict[str, int]]]:
     """``onethread serve`` with its in-process worker (``embedded``), or without it and an
-    ``onethread worker`` process beside it (``split``); the processes' pids by name."""
+    ``onethread worker`` process beside it (``split``), or alone without any worker
+    (``api``); the processes' pids by name."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="onethread-bench-data-") as data_dir:
         env = {
@@ -184,8 +189,9 @@ async def server(database_url: str, topology: str) -> AsyncIterator[tuple[str, d
             "ONETHREAD_DATA_DIR": data_dir,
             "ONETHREAD_SECRET_KEY": SECRET_KEY,
         }
-        command = ("-m", "onethread", "serve", "--port", str(port), "--no-access-log")
-        if topology == "split":
+        command: tuple[str, ...] = ("-m", "onethread", "serve", "--port", str(port))
+        command += ("--no-access-log",)
+        if topology != "embedded":
             command += ("--no-worker",)
         # The server's log (errors behind a 5xx) goes to $ONETHREAD_BENCH_SERVER_LOG if set.
         log_path = os.environ.get("ONETHREAD_BENCH_SERVER_LOG")
@@ -232,7 +238,7 @@ class Tenant:
     token: str
 
 
-async def create_tenant(db: Database, graph_base: str) -> Tenant:
+async def create_tenant(db: Database, graph_base: str, ai_mode: str = AiMode.OFF.value) -> Tenant:
     async with db.session() as session:
         created = await do_create_workspace(
             session, name="Bench", admin_email="admin@bench.test", admin_password="bench password"
@@ -243,6 +249,7 @@ async def create_tenant(db: Database, graph_base: str) -> Tenant:
             SecretBox(SECRET_KEY),
             channel=ChannelKind.WHATSAPP,
             name="WhatsApp",
+            ai_mode=AiMode(ai_mode),
             config={
                 "sandbox": False,
                 "phone_number_id": PHONE_NUMBER_ID,
@@ -389,7 +396,7 @@ async def steady(
     results = await asyncio.gather(*clients)
     collect(figures, results, first, last, options)
     drain_started = time.monotonic()
-    while time.monotonic() - drain_started < DRAIN_BUDGET_SECONDS:
+    while options.topology != "api" and time.monotonic() - drain_started < DRAIN_BUDGET_SECONDS:
         if not any((await backlog(db)).values()):
             figures.drain_seconds = time.monotonic() - drain_started
             break
@@ -445,7 +452,7 @@ async def measure_backend(backend: str, options: Options) -> Figures:
         db = Database(url)
         try:
             await migrate.upgrade(db.engine)
-            tenant = await create_tenant(db, graph_base)
+            tenant = await create_tenant(db, graph_base, options.ai_mode)
             async with server(url, options.topology) as (base, processes):
                 await prime(base, tenant, options.returning)
                 pids = processes | {"fake graph": graph_pid}
@@ -502,7 +509,7 @@ def report_text(results: list[Figures], options: Options) -> str:
         f"{options.warmup:.0f} s warm-up; {options.returning:,} returning senders, "
         f"{options.new_share:.0%} new, {options.duplicate_share:.0%} redelivered; "
         f"one reply per {options.reply_every} acknowledged webhooks; "
-        f"topology {options.topology}\n",
+        f"topology {options.topology}; AI mode {options.ai_mode}\n",
     ]
     rows = []
     for f in results:
@@ -587,9 +594,16 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--reply-every", type=int, default=5, help="0: no replies")
     parser.add_argument(
         "--topology",
-        choices=["embedded", "split"],
+        choices=["embedded", "split", "api"],
         default="embedded",
-        help="split: `serve --no-worker` plus an `onethread worker` process",
+        help="split: `serve --no-worker` plus an `onethread worker` process; "
+        "api: `serve --no-worker` alone (the ingest's own figure, jobs left queued)",
+    )
+    parser.add_argument(
+        "--ai-mode",
+        choices=[mode.value for mode in AiMode],
+        default=AiMode.OFF.value,
+        help="the inbox's AI mode; off (a human-only inbox): each turn stops at the policy gate",
     )
     parser.add_argument("--generator-check", action="store_true")
     parser.add_argument("--quick", action="store_true", help="5 s steady, 200 returning")
@@ -609,6 +623,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         duplicate_share=args.duplicate_share,
         reply_every=max(args.reply_every, 0),
         topology=args.topology,
+        ai_mode=args.ai_mode,
         generator_check=args.generator_check,
         as_json=args.json,
     )

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import random
 import sys
 import time
@@ -262,7 +263,13 @@ def main() -> None:
 
     run_loop(run())
     result: dict[str, Any] = asdict(results[0])
-    sys.stdout.write(json.dumps(result))
+    # Straight to the descriptor, blocking, until every byte is out: a result of more than
+    # a pipe's buffer was once cut at 64 KiB.
+    out = memoryview(json.dumps(result).encode())
+    descriptor = sys.stdout.fileno()
+    os.set_blocking(descriptor, True)
+    while out:
+        out = out[os.write(descriptor, out) :]
 
 
 if __name__ == "__main__":

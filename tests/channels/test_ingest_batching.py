@@ -10,12 +10,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from onethread.contacts.identity import SenderIdentity
+from onethread.contacts.models import Contact, ContactIdentity
+from onethread.conversations.actions.receiving import record_in_general
+from onethread.conversations.actions.receiving_many import Arrival, InboxRef, do_record_many
+from onethread.conversations.inbound import InboundMessage
 from onethread.conversations.models import Conversation, Message
 from onethread.db.group_commit import GroupCommit
 from onethread.events.log import append_event
 from onethread.events.models import Event
 from onethread.events.types import EventType
+from onethread.inboxes.models import Inbox
 from onethread.outbox.models import Job
+from onethread.workspaces.models import Workspace
 from tests.channels.conftest import fixture, meta_bytes, post_meta
 from tests.channels.test_whatsapp_e2e import path_of, whatsapp_inbox
 from tests.conftest import Harness
@@ -223,3 +230,236 @@ async def test_a_unique_refusal_is_retried_then_reported_to_its_unit_only(
     async with harness.db.read_session() as session:
         texts = (await session.scalars(select(Message.text).order_by(Message.id))).all()
     assert list(texts)[1:] == ["first", "third"]
+
+
+# --- many messages in a few statements, against the general path --------------------------
+
+
+def sender(number: str, name: str = "Ada") -> SenderIdentity:
+    return SenderIdentity(
+        channel="whatsapp",
+        external_id=number,
+        display_name=name,
+        phone=f"+{number}",
+        verified=True,
+        details={"wa_id": number},
+    )
+
+
+def inbound_from(number: str, wamid: str, text: str = "Hello") -> InboundMessage:
+    return InboundMessage(sender=sender(number), text=text, external_id=wamid)
+
+
+IDS = ("id", "contact_id", "conversation_id", "identity_id", "message_id", "last_inbox_id")
+TIMES = ("created_at", "updated_at", "last_message_at", "last_inbound_at", "run_at")
+
+
+async def rows_of_contact(harness: Harness, contact_id: int) -> dict[str, Any]:
+    """Every row a first message left for this contact, ids and times left out."""
+    async with harness.db.read_session() as session:
+        contact = await session.get(Contact, contact_id)
+        identity = await session.scalar(
+            select(ContactIdentity).where(ContactIdentity.contact_id == contact_id)
+        )
+        thread = await session.scalar(
+            select(Conversation).where(Conversation.contact_id == contact_id)
+        )
+        assert thread is not None
+        message = await session.scalar(select(Message).where(Message.conversation_id == thread.id))
+        assert message is not None
+        job = await session.scalar(
+            select(Job).where(Job.payload["message_id"].as_integer() == message.id)
+        )
+        events = (
+            await session.scalars(
+                select(Event).where(Event.contact_id == contact_id).order_by(Event.id)
+            )
+        ).all()
+    skip = (*IDS, *TIMES, "external_id", "phone", "details")
+    return {
+        "contact": columns(contact, *skip),
+        "identity": columns(identity, *skip),
+        "thread": columns(thread, *skip),
+        "message": columns(message, *skip),
+        "job": columns(job, *skip, "payload"),
+        "events": [
+            (
+                e.type,
+                e.conversation_id == thread.id if e.conversation_id else None,
+                e.message_id == message.id if e.message_id else None,
+                {k: v for k, v in e.data.items() if k != "identity_id"},
+                e.data.get("identity_id") in (None, identity.id if identity else None),
+            )
+            for e in events
+        ],
+    }
+
+
+async def test_a_first_contact_writes_the_rows_of_the_general_path(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    admin = await workspace(harness)
+    created = await whatsapp_inbox(admin, graph)
+    async with harness.db.session() as session:
+        ws = await session.get(Workspace, admin.workspace_id)
+        box = await session.get(Inbox, created["id"])
+        assert ws is not None
+        assert box is not None
+        ref = InboxRef(box.id, ws.id, box.channel)
+        [fast] = await do_record_many(session, [Arrival(ref, inbound_from("15550001", "w.1"))])
+        general = await record_in_general(session, ws, box, inbound_from("15550002", "w.2"))
+    assert fast is not None
+    assert (fast.outcome, general.outcome) == ("created", "created")
+    assert await rows_of_contact(harness, fast.contact.id) == await rows_of_contact(
+        harness, general.contact.id
+    )
+
+
+async def test_a_returning_sender_writes_the_rows_of_the_general_path(
+    harness: Harness, graph: FakeGraphApi
+) -> None:
+    """The same pending thread joined by both paths: same message, event and job rows."""
+    admin = await workspace(harness)
+    created = await whatsapp_inbox(admin, graph)
+    number = "15550003"
+    path = path_of(created)
+    assert (await post_meta(harness.client, path, text_webhook("w.a", number))).status_code == 200
+    outcomes = []
+    for name, wamid in (("many", "w.b"), ("general", "w.c")):
+        async with harness.db.session() as session:
+            await session.execute(update(Conversation).values(status="snoozed"))
+            ws = await session.get(Workspace, admin.workspace_id)
+            box = await session.get(Inbox, created["id"])
+            assert ws is not None
+            assert box is not None
+            if name == "many":
+                ref = InboxRef(box.id, ws.id, box.channel)
+                [done] = await do_record_many(session, [Arrival(ref, inbound_from(number, wamid))])
+                assert done is not None
+            else:
+                done = await record_in_general(session, ws, box, inbound_from(number, wamid))
+            outcomes.append(done.outcome)
+    assert outcomes == ["joined", "joined"]
+    async with harness.db.read_session() as session:
+        b, c = [
+            await session.scalar(select(Message).where(Message.external_id == wamid))
+            for wamid in ("w.b", "w.c")
+        ]
+        events = (await session.scalars(select(Event).order_by(Event.id))).all()
+        jobs = (await session.scalars(select(Job).order_by(Job.id))).all()
+    assert b is not None
+    assert c is not None
+    assert columns(b, "id", "external_id", "created_at") == columns(
+        c, "id", "external_id", "created_at"
+    )
+    tail = [(e.type, e.message_id, e.data) for e in events][-4:]
+    woken = {"from": "snoozed", "by": "message"}
+    received = {"inbox_id": created["id"], "channel": "whatsapp", "attachments": 0}
+    assert tail == [
+        ("conversation.woken", None, woken),
+        ("message.received", b.id, received | {"outcome": "joined"}),
+        ("conversation.woken", None, woken),
+        ("message.received", c.id, received | {"outcome": "joined"}),
+    ]
+    assert columns(jobs[-2], "id", "payload", "run_at", "created_at") == columns(
+        jobs[-1], "id", "payload", "run_at", "created_at"
+    )
+
+
+async def test_one_batch_of_every_kind_of_arrival(harness: Harness, graph: FakeGraphApi) -> None:
+    """Returning senders, first contacts, a sender twice, a repeated id, a stored id, and two
+    first contacts with one verified phone, all in one call: each stored as alone."""
+    admin = await workspace(harness)
+    created = await whatsapp_inbox(admin, graph)
+    path = path_of(created)
+    for n in range(3):
+        raw = text_webhook(f"w.old{n}", f"1555000{n}")
+        assert (await post_meta(harness.client, path, raw)).status_code == 200
+    twin_a = inbound_from("15559999", "w.twin-a")
+    twin_b = InboundMessage(
+        sender=SenderIdentity(
+            channel="sms", external_id="+15559999", phone="+15559999", verified=True
+        ),
+        text="same person, by SMS",
+        external_id="w.twin-b",
+    )
+    arrivals = [
+        inbound_from("15550000", "w.r0"),  # returning
+        inbound_from("15550001", "w.r1"),  # returning
+        inbound_from("15551111", "w.n1"),  # first contact
+        inbound_from("15552222", "w.n2a"),  # a first contact twice
+        inbound_from("15552222", "w.n2b"),
+        inbound_from("15550002", "w.old2"),  # stored already
+        inbound_from("15553333", "w.same"),  # one id twice
+        inbound_from("15553333", "w.same"),
+        twin_a,
+        twin_b,
+    ]
+    async with harness.db.session() as session:
+        ws = await session.get(Workspace, admin.workspace_id)
+        box = await session.get(Inbox, created["id"])
+        assert ws is not None
+        assert box is not None
+        ref = InboxRef(box.id, ws.id, box.channel)
+        many = await do_record_many(session, [Arrival(ref, a) for a in arrivals])
+        assert [r.outcome if r else None for r in many] == [
+            "joined",
+            "joined",
+            "created",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]
+        rest = [
+            (await record_in_general(session, ws, box, a)).outcome
+            for a, r in zip(arrivals, many, strict=True)
+            if r is None
+        ]
+    assert rest == ["created", "joined", "duplicate", "created", "duplicate", "created", "joined"]
+    async with harness.db.read_session() as session:
+        contacts = await session.scalar(select(func.count()).select_from(Contact))
+        threads = await session.scalar(select(func.count()).select_from(Conversation))
+        stored = await session.scalar(select(func.count()).select_from(Message))
+        received = await session.scalar(
+            select(func.count()).where(Event.type == EventType.MESSAGE_RECEIVED.value)
+        )
+        turns = await session.scalar(select(func.count()).select_from(Job))
+    # 3 old + 15551111 + 15552222 + 15553333 + the twins as one person
+    assert (contacts, threads) == (7, 7)
+    assert (stored, received, turns) == (3 + 8, 3 + 8, 3 + 8)
+
+
+async def test_a_failing_batch_step_reruns_each_unit_alone(harness: Harness) -> None:
+    admin = await workspace(harness)
+    steps: list[list[str]] = []
+
+    async def step(session: AsyncSession, payloads: list[Any]) -> None:
+        steps.append(list(payloads))
+        if "bad" in payloads:
+            raise ValueError("the step refuses 'bad'")
+
+    group = GroupCommit(harness.db.sessions, in_flight=1)
+    names = ["a", "bad", "c"]
+    outcomes = await asyncio.gather(
+        *(
+            group.run(event_work(admin.workspace_id, name), step=step, payload=name)
+            for name in names
+        ),
+        return_exceptions=True,
+    )
+    assert outcomes[0] == "a"
+    assert outcomes[2] == "c"
+    assert isinstance(outcomes[1], ValueError)
+    # Once for the batch, then once for each unit alone.
+    assert steps == [names, ["a"], ["bad"], ["c"]]
+    async with harness.db.read_session() as session:
+        stored = (
+            await session.scalars(
+                select(Event.data).where(Event.type == EventType.CONTACT_UPDATED.value)
+            )
+        ).all()
+    assert sorted(data["name"] for data in stored) == ["a", "c"]

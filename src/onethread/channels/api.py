@@ -3,12 +3,18 @@
 POST: the signature over the exact raw bytes (401 and nothing stored if wrong), then
 the adapter's parse (400 with the reason if unreadable), then one commit of everything
 in the request, then the 200 the provider expects. GET: Meta's verification handshake.
+
+POST is the hottest route of the server, so it is a plain Starlette route: FastAPI's
+dependency solving (and the thread hop of a sync dependency) cost more per webhook
+than the signature and the parse together (docs/benchmarks.md, "Webhook ingest").
+Errors still go through the app's handlers, in the same JSON shape.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
+from starlette.routing import Route
 
 from onethread.api.context import AppContext
 from onethread.api.deps import Context
@@ -16,8 +22,8 @@ from onethread.channels.base import SignatureInvalid, WebhookRequest
 from onethread.channels.ingest import ingest
 from onethread.channels.registry import adapter_for
 from onethread.channels.voice import answer_call
-from onethread.db.types import Id
-from onethread.errors import DomainError, NotFound
+from onethread.db.types import MAX_ID, Id
+from onethread.errors import DomainError, InvalidInput, NotFound
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.service import INBOX_CACHE_KEY, InboxConfigCache
@@ -42,7 +48,7 @@ def _inbox_cache(context: AppContext) -> InboxConfigCache:
 
 
 async def _inbox(
-    context: Context, channel: str, inbox_id: int, *, fresh: bool = False
+    context: AppContext, channel: str, inbox_id: int, *, fresh: bool = False
 ) -> tuple[Inbox, ChannelConfig, bool]:
     """The inbox, its decrypted config, and whether both came from the per-process cache.
 
@@ -60,7 +66,7 @@ async def _inbox(
     return entry.inbox, entry.config, cached
 
 
-async def read_webhook(request: Request, context: Context) -> WebhookRequest:
+async def read_webhook(request: Request, context: AppContext) -> WebhookRequest:
     """The request as the provider sent it: the public URL it called and the raw body."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_WEBHOOK_BYTES:
@@ -91,8 +97,20 @@ async def handshake(channel: str, inbox_id: Id, request: Request, context: Conte
     return PlainTextResponse(challenge)
 
 
-@router.post("/webhooks/{channel}/{inbox_id}")
-async def receive(channel: str, inbox_id: Id, request: Request, context: Context) -> Response:
+def _inbox_id(raw: str) -> int:
+    """The path's inbox id, checked as FastAPI would check an ``Id`` parameter."""
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID:
+        return int(raw)
+    reason = f"an id is a whole number from 1 to {MAX_ID}"
+    raise InvalidInput(
+        f"path.inbox_id: {reason}", details=[{"field": "path.inbox_id", "reason": reason}]
+    )
+
+
+async def receive(request: Request) -> Response:
+    channel: str = request.path_params["channel"]
+    inbox_id = _inbox_id(request.path_params["inbox_id"])
+    context: AppContext = request.app.state.context
     inbox, config, cached = await _inbox(context, channel, inbox_id)
     webhook = await read_webhook(request, context)
     adapter = adapter_for(inbox.channel)
@@ -110,3 +128,6 @@ async def receive(channel: str, inbox_id: Id, request: Request, context: Context
     await ingest(context.db, inbox.id, items)
     body, media_type = adapter.acknowledgement()
     return Response(content=body, media_type=media_type)
+
+
+router.routes.append(Route("/webhooks/{channel}/{inbox_id}", receive, methods=["POST"]))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from onethread.db.group_commit import GroupCommit
+from onethread.db.group_commit import BatchStep, GroupCommit
 from onethread.db.sqlite_inline import inline_connector
 
 T = TypeVar("T")
@@ -122,14 +122,20 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
-    async def write_grouped(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def write_grouped(
+        self,
+        work: Callable[[AsyncSession], Awaitable[T]],
+        *,
+        step: BatchStep | None = None,
+        payload: Any = None,
+    ) -> T:
         """``write``, sharing a transaction with the units of work queued at the same time.
 
         For many small, independent writes arriving together (webhooks): the result comes
-        once the shared transaction has committed; a unit that fails fails alone
-        (``db/group_commit.py``).
+        once the shared transaction has committed; a unit that fails fails alone. A
+        ``step`` does the units' shared part at once (``db/group_commit.py``).
         """
-        return await self.group_commit.run(work)
+        return await self.group_commit.run(work, step=step, payload=payload)
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:

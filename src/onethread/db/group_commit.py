@@ -11,6 +11,14 @@ dropped and the others run again from scratch in a fresh transaction, so one bad
 request never loses or fails its neighbours; a unique index that refuses a unit (a
 race with another process) reruns it like ``Database.write`` does. Events are published
 by the session's after-commit hook, so only once the whole batch is durable.
+
+A unit may also bring a *batch step* and a payload: before the units run, each step is
+called once with the payloads of the units of the transaction that brought it, so that
+work many units share is done in a few statements (the returning senders of webhooks,
+``channels/ingest.py``); each unit then finds what the step did for it in its payload.
+The transaction is then as if those units' shared part had run first. A step that
+raises cannot be blamed on one unit: each unit is run again alone, as after a failed
+COMMIT.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Work = Callable[[AsyncSession], Awaitable[T]]
+# Called with the payloads of the transaction's units that named it, in their order.
+BatchStep = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
 # Refusals that say "run me again" rather than "I am wrong": a unique index that another
 # transaction won (the rerun finds its row), a deadlock or a busy database.
@@ -39,6 +49,8 @@ RETRYABLE = (IntegrityError, OperationalError)
 class _Unit(Generic[T]):
     work: Work[T]
     future: asyncio.Future[T]
+    step: BatchStep | None = None
+    payload: Any = None
     attempts: int = 0
 
 
@@ -79,10 +91,14 @@ class GroupCommit:
         self._active = 0  # flushers running; counted here, not by their tasks' callbacks
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self, work: Work[T]) -> T:
-        """Run ``work`` in the next batch; its result once the batch has committed."""
+    async def run(self, work: Work[T], *, step: BatchStep | None = None, payload: Any = None) -> T:
+        """Run ``work`` in the next batch; its result once the batch has committed.
+
+        ``step``, if given, is called once per transaction with the ``payload`` of every
+        unit in it that names the same step, before any unit's ``work``.
+        """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Unit(work, future))
+        self._queue.append(_Unit(work, future, step, payload))
         if self._active < self._in_flight:
             self._active += 1
             task = asyncio.create_task(self._flush())
@@ -122,8 +138,8 @@ class GroupCommit:
             try:
                 outcome = await self._attempt(pending)
             except Exception as exc:
-                # COMMIT itself failed: nothing of the batch is stored. Alone, each unit
-                # gets its own answer rather than sharing one failure.
+                # COMMIT or a batch step failed: nothing of the batch is stored. Alone,
+                # each unit gets its own answer rather than sharing one failure.
                 if len(pending) == 1:
                     self._fail_or_retry(pending, 0, exc)
                     continue
@@ -152,6 +168,7 @@ class GroupCommit:
         """One transaction over ``pending``; stops at the first unit that raises."""
         outcome = _Outcome()
         async with self._sessions() as session:
+            await self._run_steps(session, pending)
             for index, unit in enumerate(pending):
                 try:
                     outcome.values.append(await unit.work(session))
@@ -163,3 +180,12 @@ class GroupCommit:
                     return outcome
             await session.commit()
         return outcome
+
+    @staticmethod
+    async def _run_steps(session: AsyncSession, pending: list[_Unit[Any]]) -> None:
+        payloads: dict[BatchStep, list[Any]] = {}
+        for unit in pending:
+            if unit.step is not None:
+                payloads.setdefault(unit.step, []).append(unit.payload)
+        for step, shared in payloads.items():
+            await step(session, shared)

@@ -1,27 +1,31 @@
 """Recording a received message in the contact's one thread, with its event and job.
 
-The hot path of every webhook: a lean path for a returning customer with an
-unresolved thread, the general path (new sender, reopen, new thread) otherwise.
+The hot path of every webhook: a returning customer with an unresolved thread joins it
+and a first-time sender gets a contact and a thread through ``receiving_many.py`` (which
+writes many such messages at once); a duplicate, a contact to link by a verified phone or
+email, a thread to reopen or to create for a known contact take the general path here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from onethread.contacts.actions import ResolvedSender, do_resolve_sender
 from onethread.contacts.models import Contact
-from onethread.contacts.service import find_sender_thread
 from onethread.conversations.actions.common import (
     ASSISTANT_TURN,
     conversation_event,
     reopen_thread,
+)
+from onethread.conversations.actions.receiving_many import (
+    Arrival,
+    InboxRef,
+    RecordedInbound,
+    do_record_many,
 )
 from onethread.conversations.inbound import InboundMessage, ThreadOutcome
 from onethread.conversations.models import (
@@ -38,44 +42,20 @@ from onethread.conversations.service import (
     open_conversation_of,
 )
 from onethread.db.types import utcnow
-from onethread.events.log import insert_event
 from onethread.events.types import EventType
 from onethread.inboxes.models import Inbox
-from onethread.outbox.actions import enqueue, insert_job
+from onethread.outbox.actions import enqueue
 from onethread.workspaces.models import Workspace
 from onethread.workspaces.service import settings_of
 
-
-@dataclass
-class RecordedInbound:
-    message: Message
-    conversation: Conversation
-    contact: Contact
-    outcome: ThreadOutcome
-
+__all__ = ["RecordedInbound", "do_record_inbound", "record_in_general"]
 
 _MESSAGES = cast(Table, Message.__table__)
-
-_CONVERSATIONS = cast(Table, Conversation.__table__)
 
 _FIND_DUPLICATE = select(_MESSAGES.c.id).where(
     _MESSAGES.c.inbox_id == bindparam("inbox_id"),
     _MESSAGES.c.external_id == bindparam("external_id"),
 )
-
-_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
-
-_TOUCH_THREAD = (
-    update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
-    .values(
-        last_message_at=bindparam("now"),
-        last_inbound_at=bindparam("now"),
-        last_inbox_id=bindparam("inbox_id"),
-    )
-)
-
-_WAKE_THREAD = _TOUCH_THREAD.values(status=Status.OPEN.value, snoozed_until=None)
 
 
 async def do_record_inbound(
@@ -87,22 +67,33 @@ async def do_record_inbound(
     ``duplicate``). Concurrent duplicates are stopped by unique indexes; the caller
     retries the unit of work on IntegrityError (``Database.write``).
 
-    A returning customer with an unresolved thread (most messages) takes the lean path:
-    one lookup, then the message, the thread's update, the event and the job as single
-    statements, outside the ORM's unit of work. The rows are the same either way.
+    A returning customer with an unresolved thread (most messages) and a first contact
+    go through ``do_record_many``, the path that also takes many messages at once; the
+    rows are those of ``record_in_general``, which takes the rest.
     """
-    # The lookups and the lean path's writes in one hop to the database's greenlet.
-    known = await session.run_sync(_record_if_known, workspace.id, inbox, inbound)
-    if isinstance(known, RecordedInbound):
-        return known
-    if known is not None:
-        existing = await session.get(Message, known)
-        assert existing is not None
-        conversation = await session.get(Conversation, existing.conversation_id)
-        contact = await session.get(Contact, conversation.contact_id) if conversation else None
-        assert conversation is not None
-        assert contact is not None
-        return RecordedInbound(existing, conversation, contact, "duplicate")
+    arrival = Arrival(InboxRef(inbox.id, workspace.id, inbox.channel), inbound)
+    [recorded] = await do_record_many(session, [arrival])
+    if recorded is not None:
+        return recorded
+    return await record_in_general(session, workspace, inbox, inbound)
+
+
+async def record_in_general(
+    session: AsyncSession, workspace: Workspace, inbox: Inbox, inbound: InboundMessage
+) -> RecordedInbound:
+    """Any received message, through the ORM: duplicates, linking, reopening, new threads."""
+    if inbound.external_id:
+        known = await session.scalar(
+            _FIND_DUPLICATE, {"inbox_id": inbox.id, "external_id": inbound.external_id}
+        )
+        if known is not None:
+            existing = await session.get(Message, known)
+            assert existing is not None
+            conversation = await session.get(Conversation, existing.conversation_id)
+            assert conversation is not None
+            contact = await session.get(Contact, conversation.contact_id)
+            assert contact is not None
+            return RecordedInbound(existing, conversation, contact, "duplicate")
 
     sender = await do_resolve_sender(session, workspace.id, inbound.sender)
     now = utcnow()
@@ -156,101 +147,6 @@ async def do_record_inbound(
         workspace_id=workspace.id,
     )
     return RecordedInbound(message, conversation, sender.contact, outcome)
-
-
-def _record_if_known(
-    session: Session, workspace_id: int, inbox: Inbox, inbound: InboundMessage
-) -> RecordedInbound | int | None:
-    """The lean path: a returning customer with an unresolved thread (most messages).
-
-    Returns the recorded message; or the id of the stored message with this provider id
-    (a duplicate); or None when the sender is new or has no unresolved thread, for the
-    general path. The rows and events are those of the general path, written as single
-    statements outside the ORM's unit of work.
-    """
-    connection = session.connection()
-    if inbound.external_id:
-        existing_id: int | None = connection.execute(
-            _FIND_DUPLICATE, {"inbox_id": inbox.id, "external_id": inbound.external_id}
-        ).scalar()
-        if existing_id is not None:
-            return existing_id
-    known = find_sender_thread(
-        session, workspace_id, inbound.sender.channel, inbound.sender.external_id
-    )
-    if known is None:
-        return None
-    identity, contact, conversation = known
-    if inbound.sender.display_name and not identity.display_name:
-        identity.display_name = inbound.sender.display_name
-    now = utcnow()
-    values: dict[str, Any] = {
-        "workspace_id": conversation.workspace_id,
-        "conversation_id": conversation.id,
-        "inbox_id": inbox.id,
-        "direction": Direction.INBOUND.value,
-        "sender_kind": SenderKind.CONTACT.value,
-        "sender_agent_id": None,
-        "identity_id": identity.id,
-        "text": inbound.text,
-        "attachments": inbound.attachments,
-        "interactive": inbound.interactive,
-        "private": False,
-        "external_id": inbound.external_id,
-        "delivery_status": None,
-        "delivery_error_code": None,
-        "delivery_error": None,
-        "ai_meta": None,
-        "sent_at": inbound.sent_at,
-        "created_at": now,
-    }
-    message_id = connection.execute(_INSERT_MESSAGE, values).scalar_one()
-    message = Message(id=message_id, **values)
-    # Known to the session as the stored row it is, so later code may read or change it.
-    make_transient_to_detached(message)
-    session.add(message)
-
-    previous = conversation.status
-    woken = previous in (Status.PENDING.value, Status.SNOOZED.value)
-    connection.execute(
-        _WAKE_THREAD if woken else _TOUCH_THREAD,
-        {"conversation_id": conversation.id, "now": now, "inbox_id": inbox.id},
-    )
-    changes: dict[str, Any] = {"last_message_at": now, "last_inbound_at": now}
-    changes["last_inbox_id"] = inbox.id
-    if woken:
-        changes |= {"status": Status.OPEN.value, "snoozed_until": None}
-    for name, value in changes.items():
-        set_committed_value(conversation, name, value)
-    about = {"conversation_id": conversation.id, "contact_id": conversation.contact_id}
-    if woken:
-        insert_event(
-            session,
-            conversation.workspace_id,
-            EventType.CONVERSATION_WOKEN,
-            **about,
-            data={"from": previous, "by": "message"},
-        )
-    insert_event(
-        session,
-        conversation.workspace_id,
-        EventType.MESSAGE_RECEIVED,
-        **about,
-        message_id=message_id,
-        data={
-            "inbox_id": inbox.id,
-            "channel": inbox.channel,
-            "outcome": "joined",
-            "attachments": len(inbound.attachments),
-        },
-    )
-    insert_job(
-        session,
-        ASSISTANT_TURN,
-        {"conversation_id": conversation.id, "message_id": message_id},
-        workspace_id=conversation.workspace_id,
-    )
-    return RecordedInbound(message, conversation, contact, "joined")
 
 
 async def _thread_for(
