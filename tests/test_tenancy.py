@@ -23,6 +23,7 @@ from onethread.conversations.models import Conversation, Message
 from onethread.db.types import utcnow
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
+from onethread.knowledge.models import Article
 from onethread.outbox.models import Job, JobStatus
 from tests.conftest import Harness
 from tests.factories import Api, Snapshot, agent, inbound, inbox, snapshot, workspace
@@ -82,6 +83,12 @@ async def seed(harness: Harness, label: str) -> Tenant:
         "POST", "/contacts", 201, json={"name": f"{label} Second", "phone": "+15559990000"}
     )
     spare_token = await admin.ok("POST", "/tokens", 201, json={"name": "spare"})
+    article = await admin.ok(
+        "POST",
+        "/knowledge/articles",
+        201,
+        json={"body": f"# {label} refunds\n\n{label} refunds within 14 days."},
+    )
     job_id = await _a_dead_job(harness, admin.workspace_id)
     await _a_stored_attachment(harness, first["message"]["id"], label)
     return Tenant(
@@ -98,6 +105,7 @@ async def seed(harness: Harness, label: str) -> Tenant:
             "job_id": job_id,
             "message_id": first["message"]["id"],
             "index": 0,
+            "article_id": article["id"],
         },
     )
 
@@ -226,6 +234,7 @@ ID_ROUTES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/conversations/{conversation_id}"): Case(),
     ("GET", "/conversations/{conversation_id}/messages"): Case(),
+    ("POST", "/conversations/{conversation_id}/suggestion"): Case(),
     ("POST", "/conversations/{conversation_id}/reply"): Case(lambda own: {"text": "On it"}),
     ("POST", "/conversations/{conversation_id}/notes"): Case(
         lambda own: {"text": "see this", "mentions": [own.ids["agent_id"]]}
@@ -247,6 +256,11 @@ ID_ROUTES: dict[tuple[str, str], Case] = {
     ("DELETE", "/tokens/{token_id}"): Case(),
     ("POST", "/jobs/{job_id}/retry"): Case(admin_only=True),
     ("GET", "/messages/{message_id}/attachments/{index}"): Case(),
+    ("GET", "/knowledge/articles/{article_id}"): Case(),
+    ("PATCH", "/knowledge/articles/{article_id}"): Case(
+        lambda own: {"title": "Renamed", "body": "# Renamed\n\nNew text."}, admin_only=True
+    ),
+    ("DELETE", "/knowledge/articles/{article_id}"): Case(admin_only=True),
 }
 
 
@@ -324,6 +338,7 @@ async def test_lists_hold_exactly_the_callers_workspace(harness: Harness) -> Non
         ),
         "/events?limit=1000": await _ids_in_db(harness, Event, workspace_id),
         "/jobs?limit=500": await _ids_in_db(harness, Job, workspace_id),
+        "/knowledge/articles": await _ids_in_db(harness, Article, workspace_id),
     }
     for path, ids in expected.items():
         assert ids, f"{path}: the seed left workspace A without rows to list"

@@ -20,6 +20,7 @@ from onethread.agents import auth_api
 from onethread.api.context import AppContext
 from onethread.api.errors import install_error_handlers
 from onethread.api.ratelimit import SlidingWindowLimiter
+from onethread.assistant import api as assistant_api
 from onethread.channels import api as webhooks_api
 from onethread.channels import widget_api
 from onethread.contacts import api as contacts_api
@@ -34,6 +35,7 @@ from onethread.inboxes import api as inboxes_api
 from onethread.inboxes.secrets import SecretBox
 from onethread.jobs.context import JobContext
 from onethread.jobs.worker import Worker
+from onethread.knowledge import api as knowledge_api
 from onethread.outbox import api as outbox_api
 from onethread.playbook import api as playbook_api
 from onethread.settings import Settings
@@ -56,6 +58,8 @@ def api_router() -> APIRouter:
         events_api,
         outbox_api,
         playbook_api,
+        assistant_api,
+        knowledge_api,
         widget_api,
     ):
         router.include_router(module.router)
@@ -132,7 +136,13 @@ async def running_worker(context: AppContext) -> AsyncIterator[Worker]:
     """The in-process worker of the embedded deployment, woken by every committed event."""
     async with httpx.AsyncClient(timeout=15) as http:
         worker = Worker(
-            JobContext(settings=context.settings, db=context.db, secrets=context.secrets, http=http)
+            JobContext(
+                settings=context.settings,
+                db=context.db,
+                secrets=context.secrets,
+                http=http,
+                assistant=assistant_api.assistant_of(context),
+            )
         )
         subscription = context.bus.subscribe()
 

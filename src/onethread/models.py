@@ -6,6 +6,7 @@ from onethread.conversations.models import Conversation, ConversationTopic, Mess
 from onethread.db.base import Base
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
+from onethread.knowledge.models import Article, Chunk
 from onethread.outbox.models import Job, WorkerHeartbeat
 from onethread.playbook.models import PlaybookRecord
 from onethread.workspaces.models import Workspace
@@ -13,7 +14,9 @@ from onethread.workspaces.models import Workspace
 __all__ = [
     "Agent",
     "ApiToken",
+    "Article",
     "Base",
+    "Chunk",
     "Contact",
     "ContactIdentity",
     "Conversation",

@@ -23,6 +23,7 @@ from onethread.conversations.inbound import InboundMessage
 from onethread.conversations.models import Conversation, Message, Priority, SenderKind
 from onethread.db.types import utcnow
 from onethread.demo import billing_data, script
+from onethread.demo.articles import install_demo_articles
 from onethread.events.models import Event
 from onethread.inboxes.actions import do_create_inbox
 from onethread.inboxes.models import IDENTITY_CHANNEL, ChannelKind, Inbox
@@ -106,6 +107,7 @@ async def seed_demo(settings: Settings, *, billing_api: str | None = None) -> De
             await _install_playbook(
                 session, workspace.id, settings, billing_api or billing_api_url(settings)
             )
+            await install_demo_articles(session, workspace.id)
             admin = await session.scalar(
                 select(Agent).where(
                     Agent.workspace_id == workspace.id, Agent.email == script.ADMIN_EMAIL

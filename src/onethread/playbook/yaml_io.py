@@ -24,12 +24,16 @@ def playbook_from_yaml(text: str) -> Playbook:
     try:
         return Playbook.model_validate(document)
     except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(part) for part in error['loc']) or 'playbook'}: {error['msg']}"
+        details = [
+            {
+                "field": ".".join(["body", *(str(part) for part in error["loc"])]),
+                "reason": error["msg"],
+            }
             for error in exc.errors()
         ]
+        problems = [f"{d['field'].removeprefix('body.')}: {d['reason']}" for d in details]
         raise InvalidInput(
-            "the playbook is invalid: " + "; ".join(problems[:10]), details=problems
+            "the playbook is invalid: " + "; ".join(problems[:10]), details=details
         ) from exc
 
 

@@ -1,0 +1,1 @@
+"""The knowledge base: articles, chunked by headings, that the assistant answers from."""
