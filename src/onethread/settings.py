@@ -6,8 +6,9 @@ import logging
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,28 @@ class Settings(BaseSettings):
         default=3, description="Holding lines in a row before a call is transferred or ended."
     )
     job_lease_seconds: int = 300
+    encoder: Literal["auto", "minilm", "lexical"] = Field(
+        default="auto",
+        description="The assistant's text encoder: all-MiniLM-L6-v2 when its package is "
+        "installed (auto), always it (minilm), or the hashed-words fallback (lexical).",
+    )
+    llm_provider: Literal["none", "openai", "anthropic"] = Field(
+        default="none",
+        description="Optional language model (docs/llm.md): none, an OpenAI-compatible "
+        "chat-completions API (OpenAI, Azure OpenAI, Ollama, vLLM, llama.cpp), or Anthropic.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="The provider's API base URL (with /v1 for OpenAI-compatible servers); "
+        "default: the provider's public API.",
+    )
+    llm_model: str = Field(default="", description="Model (or Azure deployment) name.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key; local servers such as Ollama need none."
+    )
+    llm_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Longest wait for one model call before falling back."
+    )
 
     @property
     def resolved_database_url(self) -> str:
