@@ -130,6 +130,7 @@ async def decide(
         runtime.router,
         languages=_languages(playbook),
         thread_language=snapshot.conversation.language or snapshot.contact.language,
+        default_language=playbook.settings.default_language,
     )
     understood = _clock()
     turn = _Turn(snapshot, runtime, deps, understanding, vector, dict(segments))
@@ -163,6 +164,7 @@ async def suggest(
         runtime.router,
         languages=_languages(runtime.playbook),
         thread_language=snapshot.conversation.language or snapshot.contact.language,
+        default_language=runtime.playbook.settings.default_language,
     )
     turn = _Turn(snapshot, runtime, deps, understanding, vector, dict(segments))
     for match in understanding.topics:

@@ -86,9 +86,15 @@ def finish(
             for part in decision.handoff_parts:
                 owner = _team_of(playbook, part.topic) or lines.get("team")
                 by_team.setdefault(owner, []).append(_title(playbook, part.topic))
+            # Topic titles are written in the playbook's default language: in another
+            # language the line names the team only.
+            titled = lines.language == playbook.settings.default_language
             for owner, titles in by_team.items():
-                topic = " / ".join(title for title in titles if title) or lines.get("team")
-                pieces.append(lines.get("handoff_topic", topic=topic, team=owner))
+                topic = " / ".join(title for title in titles if title)
+                if titled and topic:
+                    pieces.append(lines.get("handoff_topic", topic=topic, team=owner))
+                else:
+                    pieces.append(lines.get("handoff_team", team=owner))
             decision.outcome = Outcome.PARTIAL
         else:
             pieces.append(lines.get("handoff"))

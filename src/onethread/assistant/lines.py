@@ -11,6 +11,7 @@ from onethread.playbook.schemas import Playbook, SlotKind
 
 LINES: dict[str, dict[str, str]] = {
     "en": {
+        "handoff_team": "For the rest, I've passed this to our {team} team, who will reply here.",
         "handoff": "I've passed your message to our team: a person will reply here shortly.",
         "handoff_topic": "About {topic}, I've passed this to our {team} team, who will reply here.",
         "ask_slot": "To check that, could you send me your {slots}?",
@@ -20,6 +21,7 @@ LINES: dict[str, dict[str, str]] = {
         "team": "support",
     },
     "fr": {
+        "handoff_team": "Pour le reste, j'ai transmis à notre équipe {team}, qui vous répondra ici.",
         "handoff": "J'ai transmis votre message à notre équipe : une personne va vous répondre ici.",
         "handoff_topic": "Pour {topic}, j'ai transmis à notre équipe {team}, qui vous répondra ici.",
         "ask_slot": "Pour vérifier, pourriez-vous m'envoyer votre {slots} ?",
@@ -29,6 +31,7 @@ LINES: dict[str, dict[str, str]] = {
         "team": "support",
     },
     "es": {
+        "handoff_team": "Para lo demás, lo he pasado a nuestro equipo de {team}, que te responderá aquí.",
         "handoff": "He pasado tu mensaje a nuestro equipo: una persona te responderá aquí.",
         "handoff_topic": "Sobre {topic}, lo he pasado a nuestro equipo de {team}, que te responderá aquí.",
         "ask_slot": "Para comprobarlo, ¿podrías enviarme tu {slots}?",
@@ -38,6 +41,7 @@ LINES: dict[str, dict[str, str]] = {
         "team": "soporte",
     },
     "de": {
+        "handoff_team": "Für den Rest habe ich unser {team}-Team informiert, das Ihnen hier antwortet.",
         "handoff": "Ich habe Ihre Nachricht an unser Team weitergegeben: jemand antwortet Ihnen hier.",
         "handoff_topic": "Zu {topic} habe ich unser {team}-Team informiert, das Ihnen hier antwortet.",
         "ask_slot": "Um das zu prüfen, schicken Sie mir bitte Ihre {slots}.",
@@ -47,6 +51,7 @@ LINES: dict[str, dict[str, str]] = {
         "team": "Support",
     },
     "pt": {
+        "handoff_team": "Quanto ao resto, encaminhei para a nossa equipe de {team}, que vai responder aqui.",
         "handoff": "Encaminhei a sua mensagem para a nossa equipe: uma pessoa vai responder aqui.",
         "handoff_topic": "Sobre {topic}, encaminhei para a nossa equipe de {team}, que vai responder aqui.",
         "ask_slot": "Para verificar, pode me enviar o seu {slots}?",

@@ -83,10 +83,13 @@ def understand(
     *,
     languages: Sequence[str],
     thread_language: str | None,
+    default_language: str = "en",
 ) -> Understanding:
     language, confidence = detect_language(text, languages or None)
     if confidence < LANGUAGE_CONFIDENCE and thread_language:
-        language = thread_language
+        language = thread_language  # a short message keeps the thread's language
+    elif confidence == 0:
+        language = default_language  # no evidence at all ("ok", "hello")
     return Understanding(
         text=text,
         language=language,
