@@ -74,6 +74,8 @@ class Passage(Protocol):
     def score(self) -> float: ...
     @property
     def language(self) -> str: ...
+    @property
+    def chunk_key(self) -> str: ...
 
 
 class KnowledgeSearch(Protocol):
@@ -390,14 +392,15 @@ class _Turn:
             query = match.segment or self.understanding.text
             vector = self.segment_vectors.get(query, self.vector)
             for language in dict.fromkeys([self.lines.language, settings.default_language]):
-                passages = knowledge.search(self.runtime.workspace_id, query, vector, language, 3)
+                passages = knowledge.search(self.runtime.workspace_id, query, vector, language, 5)
                 if passages and passages[0].score >= settings.knowledge_threshold:
                     break
         if not passages or passages[0].score < settings.knowledge_threshold:
             self.handed_off.append(HandoffPart(topic.name, Reason.NO_KNOWLEDGE))
             return
         best = passages[0]
-        passage = best.text
+        chosen = compose.answering_passages(passages)
+        passage = "\n\n".join(p.text for p in chosen)
         writer = self.deps.writer
         if writer is not None and best.language != self.lines.language:
             passage = (
@@ -405,5 +408,7 @@ class _Turn:
                 or passage
             )
         text = compose.passage_answer(passage, best.title, self.lines)
-        source = Source("article", f"{best.article_id}#{best.chunk_id}", best.title, best.text)
-        self.parts.append(ReplyPart(topic.name, text, [source]))
+        sources = [
+            Source("article", f"{p.article_id}#{p.chunk_id}", p.title, p.text) for p in chosen
+        ]
+        self.parts.append(ReplyPart(topic.name, text, sources))

@@ -8,6 +8,8 @@ instead (reason ``ungrounded``). The assistant's own lines carry no facts.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from onethread.assistant.decision import Decision, Handoff, HandoffPart, Outcome, Reason
 from onethread.assistant.grounding.matching import check_grounding
@@ -15,7 +17,7 @@ from onethread.assistant.lines import Lines
 from onethread.playbook.schemas import Playbook, SlotKind
 
 # A knowledge answer quotes at most this much of its passage, cut at a sentence end.
-MAX_PASSAGE_CHARS = 700
+MAX_PASSAGE_CHARS = 900
 
 REASON_TEXT = {
     Reason.CUSTOMER_REQUESTED_HUMAN: "the customer asked for a person",
@@ -31,6 +33,45 @@ REASON_TEXT = {
     Reason.NO_KNOWLEDGE: "no knowledge article answers it",
     Reason.UNGROUNDED: "the answer carried a fact no source supports",
 }
+
+
+# Sections of the best passage's article scoring this close to it join the answer; the
+# article's lead (its first section, usually the direct answer) joins from further away.
+SECTION_MARGIN = 0.05
+LEAD_MARGIN = 0.1
+MAX_SECTIONS = 3
+
+
+class RankedPassage(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def chunk_key(self) -> str: ...
+
+
+Ranked = TypeVar("Ranked", bound=RankedPassage)
+
+
+def answering_passages(passages: Sequence[Ranked]) -> list[Ranked]:
+    """The best passage and the sections of the same article that score nearly as well,
+    in the article's order: an article's lead often answers best with the section the
+    words matched ("reset my password" → the reset steps, then the locked-account note)."""
+    best = passages[0]
+    article = best.chunk_key.rpartition("#")[0]
+    close = [
+        p
+        for p in passages
+        if p.chunk_key.rpartition("#")[0] == article
+        and p.score >= best.score - (LEAD_MARGIN if _ordinal(p.chunk_key) == 0 else SECTION_MARGIN)
+    ][:MAX_SECTIONS]
+    return sorted(close, key=lambda p: _ordinal(p.chunk_key))
+
+
+def _ordinal(chunk_key: str) -> int:
+    tail = chunk_key.rpartition("#")[2]
+    return int(tail) if tail.isdigit() else 0
 
 
 def passage_answer(passage: str, title: str, lines: Lines) -> str:
