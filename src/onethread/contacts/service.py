@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import bindparam, or_, select, union
+from sqlalchemy import or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from onethread.contacts.models import Contact, ContactIdentity
-from onethread.conversations.models import Conversation, Status
 from onethread.db.access import get_in_workspace
 
 
@@ -107,32 +105,3 @@ async def find_contact_by_verified(
         if contact is not None:
             return contact
     return None
-
-
-_SENDER_THREAD = (
-    select(ContactIdentity, Contact, Conversation)
-    .join(Contact, Contact.id == ContactIdentity.contact_id)
-    .join(
-        Conversation,
-        (Conversation.contact_id == Contact.id) & (Conversation.status != Status.RESOLVED.value),
-    )
-    .where(
-        ContactIdentity.workspace_id == bindparam("workspace_id"),
-        ContactIdentity.channel == bindparam("channel"),
-        ContactIdentity.external_id == bindparam("external_id"),
-    )
-)
-
-
-def find_sender_thread(
-    session: Session, workspace_id: int, channel: str, external_id: str
-) -> tuple[ContactIdentity, Contact, Conversation] | None:
-    """A known identity, its contact and the contact's unresolved thread, in one query.
-
-    The common case of an inbound message (a returning customer mid-conversation); None
-    when the identity is new or the contact has no unresolved thread. Synchronous: the
-    inbound hot path runs it inside ``run_sync``; the statement is built once.
-    """
-    params = {"workspace_id": workspace_id, "channel": channel, "external_id": external_id}
-    row = session.execute(_SENDER_THREAD, params).first()
-    return None if row is None else (row[0], row[1], row[2])
