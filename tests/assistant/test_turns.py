@@ -58,6 +58,13 @@ PLAYBOOK: dict[str, Any] = {
         },
     ],
     "rules": {"keep_human": [{"attribute": "vip", "equals": True}], "max_ai_turns": 2},
+    "out_of_scope": [
+        "what is the capital of France",
+        "tell me a joke",
+        "will it rain in London tomorrow",
+        "recommend me a good pizza place",
+        "who won the game last night",
+    ],
 }
 
 

@@ -1,9 +1,11 @@
-"""The playbook's topics as a router: trained on their example phrasings, semantic.
+"""The playbook's topics as a router: trained on their example phrasings, calibrated.
 
-``build_router`` turns a playbook into a ``TopicRouting`` for ``understanding.py``:
-each message and each of its clauses is routed, every topic whose calibrated
-confidence passes is kept (with the clause that carried it), and a message below the
-threshold is out of scope.
+``build_router`` trains ``routing.TopicRouter`` on every example of every topic (in
+every language; the topic's title and description count as phrasings too) and on the
+playbook's ``out_of_scope`` examples, which teach it where to stop: the out-of-scope
+threshold is chosen by cross-fitting on those examples (``calibration.py``), unless the
+playbook's ``confidence_threshold`` sets it. A message below the threshold is out of
+scope, and the assistant hands it off instead of guessing.
 """
 
 from __future__ import annotations
@@ -15,36 +17,26 @@ from numpy.typing import NDArray
 
 from onethread.assistant.decision import TopicMatch
 from onethread.assistant.encoder import TextEncoder
+from onethread.assistant.routing import TopicRouter
 from onethread.playbook.schemas import Playbook
 
-# Used when the playbook sets no threshold and its examples are too few to calibrate.
-DEFAULT_THRESHOLD = 0.5
+OUT_OF_SCOPE = "__out_of_scope__"
+# The share of a real inbox's messages that no topic covers, as calibration assumes it.
+# Higher than a benchmark's 10%: handing off a covered question costs a person a minute;
+# answering an uncovered one with the wrong topic breaks "grounded or silent".
+INBOX_OOS_SHARE = 0.3
 
 
-class ExampleRouter:
-    """Nearest examples by cosine, per topic the best of its examples."""
+class PlaybookRouter:
+    """A ``TopicRouter`` whose labels are the playbook's topic names."""
 
-    def __init__(self, playbook: Playbook, encoder: TextEncoder) -> None:
-        self.encoder = encoder
-        self.names: list[str] = []
-        self.domains: dict[str, str] = {}
-        texts: list[str] = []
-        for topic in playbook.topics:
-            self.domains[topic.name] = topic.domain.value
-            for _language, example in topic.all_examples():
-                texts.append(example)
-                self.names.append(topic.name)
-        self.vectors = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
-        self.labels = np.array(self.names)
-        self.threshold = playbook.settings.confidence_threshold or DEFAULT_THRESHOLD
+    def __init__(self, router: TopicRouter | None, domains: dict[str, str]) -> None:
+        self.router = router
+        self.domains = domains
 
-    def _scores(self, vector: NDArray[np.float32]) -> dict[str, float]:
-        similarities = self.vectors @ vector
-        best: dict[str, float] = {}
-        for name, score in zip(self.names, similarities.tolist(), strict=True):
-            if score > best.get(name, -1.0):
-                best[name] = score
-        return best
+    @property
+    def threshold(self) -> float:
+        return self.router.threshold if self.router is not None else 1.0
 
     def route(
         self,
@@ -52,17 +44,41 @@ class ExampleRouter:
         vector: NDArray[np.float32],
         segments: Sequence[tuple[str, NDArray[np.float32]]] = (),
     ) -> list[TopicMatch]:
-        if not self.names:
+        if self.router is None:
             return []
-        found: dict[str, TopicMatch] = {}
-        for segment, segment_vector in [(text, vector), *segments]:
-            scores = self._scores(segment_vector)
-            name = max(scores, key=lambda n: scores[n])
-            score = scores[name]
-            if score >= self.threshold and (name not in found or score > found[name].confidence):
-                found[name] = TopicMatch(name, round(score, 4), segment, self.domains[name])
-        return sorted(found.values(), key=lambda match: text.find(match.segment))
+        return [
+            TopicMatch(
+                found.label, round(found.confidence, 4), found.segment, self.domains[found.label]
+            )
+            for found in self.router.route(text, vector, segments)
+            if found.label in self.domains
+        ]
 
 
-def build_router(playbook: Playbook, encoder: TextEncoder) -> ExampleRouter:
-    return ExampleRouter(playbook, encoder)
+def build_router(playbook: Playbook, encoder: TextEncoder) -> PlaybookRouter:
+    texts: list[str] = []
+    labels: list[str] = []
+    described: dict[str, list[str]] = {}
+    for topic in playbook.topics:
+        for _language, example in topic.all_examples():
+            texts.append(example)
+            labels.append(topic.name)
+        described[topic.name] = [t for t in (topic.title, topic.description) if t]
+    domains = {topic.name: topic.domain.value for topic in playbook.topics}
+    if len(domains) < 2:  # nothing to tell apart: a one-topic playbook is not routed
+        return PlaybookRouter(None, domains)
+    for example in playbook.out_of_scope:
+        texts.append(example)
+        labels.append(OUT_OF_SCOPE)
+    router = TopicRouter.train_calibrated(
+        texts,
+        labels,
+        encoder,
+        oos_label=OUT_OF_SCOPE,
+        label_texts=described,
+        oos_share=INBOX_OOS_SHARE,
+    )
+    fixed = playbook.settings.confidence_threshold
+    if fixed is not None:
+        router = router.with_threshold(fixed, router.calibration)
+    return PlaybookRouter(router, domains)

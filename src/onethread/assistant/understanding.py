@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from onethread.assistant.decision import TopicMatch, Understanding
 from onethread.assistant.encoder import TextEncoder
 from onethread.assistant.language import detect_language
+from onethread.assistant.segments import split_segments
 from onethread.assistant.signals import asks_for_human, sentiment
 from onethread.assistant.slots import extract_slots
 
@@ -32,13 +33,6 @@ _SMALL_TALK = re.compile(
 _THANKS = re.compile(r"thank|thx|\bty\b|merci|gracias|danke|obrigad|cheers", re.IGNORECASE)
 
 
-_CLAUSES = re.compile(
-    r"(?:[.!?;\n]+\s*|,?\s+\b(?:and also|and|but|also|plus|et aussi|et|mais|y|pero|"
-    r"und|aber|e|mas)\b\s+)",
-    re.IGNORECASE,
-)
-
-
 class TopicRouting(Protocol):
     """A router trained on the playbook's topic examples (``assistant/topics.py``)."""
 
@@ -51,9 +45,8 @@ class TopicRouting(Protocol):
 
 
 def clauses(text: str) -> list[str]:
-    """The clauses of a message that may each carry a topic (two words or more)."""
-    parts = [part.strip(" ,") for part in _CLAUSES.split(text)]
-    found = [part for part in parts if len(part.split()) >= 2]
+    """The clauses of a message that may each carry a topic (none when it has one)."""
+    found = [segment.text for segment in split_segments(text)]
     return found if len(found) > 1 else []
 
 

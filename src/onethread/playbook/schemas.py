@@ -235,6 +235,10 @@ class Playbook(Strict):
     vars: dict[str, str] = Field(
         default_factory=dict, description="Values for templates, e.g. a service's base URL."
     )
+    out_of_scope: list[str] = Field(
+        default_factory=list,
+        description="Messages that belong to no topic: they calibrate where routing stops.",
+    )
     replies: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="Per language, overrides of the assistant's own lines (handoff, ask_slot…).",
