@@ -18,26 +18,20 @@ import random
 import resource
 import statistics
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 
 import httpx
-import numpy as np
-from numpy.typing import NDArray
 
 from onethread.assistant.brain import AssistantDeps, PlaybookRuntime, decide
 from onethread.assistant.encoder import load_encoder
-from onethread.assistant.knowledge.index import IndexedChunk, KnowledgeIndex, Passage
+from onethread.assistant.knowledge.index import IndexedChunk, KnowledgeIndex
+from onethread.assistant.simulation import IndexSearch, SimulatedThread
 from onethread.assistant.snapshot import ConversationSnapshot
 from onethread.assistant.topics import build_router
-from onethread.contacts.models import Contact
-from onethread.conversations.models import Conversation, Direction, Message, SenderKind
 from onethread.demo.playbook import demo_playbook
-from onethread.inboxes.models import Inbox
 from onethread.knowledge.chunking import chunk_document
 from onethread.knowledge.readers import read_text_as
-from onethread.workspaces.schemas import WorkspaceSettings
 
 MESSAGES = [
     "How do I turn on two-factor authentication?",
@@ -88,23 +82,6 @@ WORDS = [
 ]
 
 
-class IndexSearch:
-    """The index as the brain's ``KnowledgeSearch`` (one workspace)."""
-
-    def __init__(self, index: KnowledgeIndex) -> None:
-        self.index = index
-
-    def search(
-        self,
-        workspace_id: int,
-        query_text: str,
-        query_vector: NDArray[np.float32] | None,
-        language: str | None = None,
-        k: int = 5,
-    ) -> Sequence[Passage]:
-        return self.index.search(query_text, query_vector, language=language, k=k)
-
-
 def _index(encoder_name: str, chunks: int) -> tuple[KnowledgeIndex, float]:
     encoder = load_encoder(encoder_name)  # type: ignore[arg-type]
     rows: list[tuple[str, str, str, str]] = []
@@ -136,28 +113,11 @@ def _index(encoder_name: str, chunks: int) -> tuple[KnowledgeIndex, float]:
 
 
 def _snapshot(text: str) -> ConversationSnapshot:
+    """A new thread whose first message is ``text`` (``assistant/simulation.py``)."""
+    thread = SimulatedThread()
     now = datetime.now(UTC)
-    conversation = Conversation(
-        id=1, workspace_id=1, contact_id=1, handler="ai", ai_turns=0, last_message_at=now
-    )
-    message = Message(
-        id=1,
-        conversation_id=1,
-        direction=Direction.INBOUND.value,
-        text=text,
-        sender_kind=SenderKind.CONTACT.value,
-        private=False,
-    )
-    return ConversationSnapshot(
-        conversation=conversation,
-        contact=Contact(id=1, workspace_id=1, attributes={}),
-        identities=[],
-        inbox=Inbox(id=1, workspace_id=1, channel="whatsapp", ai_mode="auto"),
-        workspace_settings=WorkspaceSettings(),
-        new_messages=[message],
-        history=[message],
-        last_ai_meta=None,
-    )
+    thread.customer_says(text, now)
+    return thread.snapshot(now, repeat_days=None)
 
 
 async def run(encoder_name: str, chunks: int, turns: int) -> None:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from onethread.assistant.evaluation.cli import eval_app
 from onethread.knowledge.cli import kb_app
 from onethread.playbook.cli import playbook_app
 from onethread.settings import Settings
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(kb_app, name="kb")
+app.add_typer(eval_app, name="eval")
 
 console = Console()
 err_console = Console(stderr=True)
