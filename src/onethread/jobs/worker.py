@@ -10,6 +10,7 @@ import socket
 import time
 import traceback
 
+from onethread.conversations.actions import DELIVERY_SEND
 from onethread.errors import PermanentFailure
 from onethread.jobs.context import JobContext
 from onethread.jobs.handlers import HANDLERS, Handler
@@ -19,6 +20,8 @@ from onethread.outbox.models import Job
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
+# Claimed before any other kind, each round.
+URGENT_KINDS = [DELIVERY_SEND]
 
 
 def worker_name() -> str:
@@ -53,9 +56,15 @@ class Worker:
     async def run_once(self) -> int:
         """Claim one batch and run it; returns how many jobs ran."""
         settings = self.context.settings
+        lease = settings.job_lease_seconds
+        # Deliveries first: a reply must never wait behind a backlog of assistant turns.
         jobs = await actions.claim(
-            self.context.db, self.name, limit=self.batch, lease_seconds=settings.job_lease_seconds
+            self.context.db, self.name, limit=self.batch, lease_seconds=lease, kinds=URGENT_KINDS
         )
+        if len(jobs) < self.batch:
+            jobs += await actions.claim(
+                self.context.db, self.name, limit=self.batch - len(jobs), lease_seconds=lease
+            )
         if jobs:
             succeeded = await asyncio.gather(*(self._run(job) for job in jobs))
             done = [job for job, ok in zip(jobs, succeeded, strict=True) if ok]

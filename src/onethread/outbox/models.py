@@ -22,6 +22,8 @@ class Job(IdMixin, TimestampMixin, Base):
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_claim", "status", "run_at"),
+        # Deliveries are claimed first (jobs/worker.py), past any backlog of other kinds.
+        Index("ix_jobs_claim_kind", "status", "kind", "run_at"),
         Index("ix_jobs_workspace_id_status", "workspace_id", "status"),
     )
 
