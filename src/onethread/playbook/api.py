@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.agents.service import list_teams
@@ -26,6 +26,8 @@ class PlaybookOut(BaseModel):
 
 
 class SecretsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     secrets: dict[str, str | None] = Field(
         description="Name → value to set, or null to remove.", max_length=50
     )
