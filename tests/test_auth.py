@@ -114,6 +114,9 @@ async def seed(harness: Harness) -> Workspace:
     article = await admin.ok(
         "POST", "/knowledge/articles", 201, json={"body": "# Refunds\n\nWithin 14 days."}
     )
+    canned = await admin.ok(
+        "POST", "/canned_responses", 201, json={"shortcut": "thanks", "title": "T", "text": "Ty"}
+    )
     async with harness.db.session() as session:
         job_id = await session.scalar(select(Job.id).where(Job.workspace_id == admin.workspace_id))
         await session.execute(
@@ -136,6 +139,7 @@ async def seed(harness: Harness) -> Workspace:
             "message_id": first["message"]["id"],
             "index": 0,
             "article_id": article["id"],
+            "canned_id": canned["id"],
         },
     )
 
@@ -214,6 +218,9 @@ ADMIN_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/knowledge/upload"): None,  # files: see MULTIPART
     ("POST", "/knowledge/reindex"): None,
     ("DELETE", "/knowledge/articles/{article_id}"): None,
+    ("POST", "/canned_responses"): {"shortcut": "hello", "title": "Hello", "text": "Hi there!"},
+    ("PATCH", "/canned_responses/{canned_id}"): {"title": "Greeting"},
+    ("DELETE", "/canned_responses/{canned_id}"): None,
 }
 
 # Routes that take files (multipart/form-data) instead of a JSON body, and valid files.

@@ -89,6 +89,12 @@ async def seed(harness: Harness, label: str) -> Tenant:
         201,
         json={"body": f"# {label} refunds\n\n{label} refunds within 14 days."},
     )
+    canned = await admin.ok(
+        "POST",
+        "/canned_responses",
+        201,
+        json={"shortcut": "refunds", "title": f"{label} refunds", "text": f"{label} refunds"},
+    )
     job_id = await _a_dead_job(harness, admin.workspace_id)
     await _a_stored_attachment(harness, first["message"]["id"], label)
     return Tenant(
@@ -106,6 +112,7 @@ async def seed(harness: Harness, label: str) -> Tenant:
             "message_id": first["message"]["id"],
             "index": 0,
             "article_id": article["id"],
+            "canned_id": canned["id"],
         },
     )
 
@@ -261,6 +268,10 @@ ID_ROUTES: dict[tuple[str, str], Case] = {
         lambda own: {"title": "Renamed", "body": "# Renamed\n\nNew text."}, admin_only=True
     ),
     ("DELETE", "/knowledge/articles/{article_id}"): Case(admin_only=True),
+    ("PATCH", "/canned_responses/{canned_id}"): Case(
+        lambda own: {"title": "Renamed"}, admin_only=True
+    ),
+    ("DELETE", "/canned_responses/{canned_id}"): Case(admin_only=True),
 }
 
 

@@ -21,6 +21,7 @@ from onethread.api.context import AppContext
 from onethread.api.errors import install_error_handlers
 from onethread.api.ratelimit import SlidingWindowLimiter
 from onethread.assistant import api as assistant_api
+from onethread.canned import api as canned_api
 from onethread.channels import api as webhooks_api
 from onethread.channels import widget_api
 from onethread.contacts import api as contacts_api
@@ -59,6 +60,7 @@ def api_router() -> APIRouter:
         outbox_api,
         playbook_api,
         assistant_api,
+        canned_api,
         knowledge_api,
         widget_api,
     ):

@@ -1,6 +1,7 @@
 """Every ORM model, imported once so that ``Base.metadata`` is complete (migrations, tests)."""
 
 from onethread.agents.models import Agent, ApiToken, Team, TeamMember
+from onethread.canned.models import CannedResponse
 from onethread.contacts.models import Contact, ContactIdentity
 from onethread.conversations.models import Conversation, ConversationTopic, Message
 from onethread.db.base import Base
@@ -16,6 +17,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "Base",
+    "CannedResponse",
     "Chunk",
     "Contact",
     "ContactIdentity",

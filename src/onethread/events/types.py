@@ -40,3 +40,5 @@ class EventType(StrEnum):
     PLAYBOOK_UPDATED = "playbook.updated"
     PLAYBOOK_SECRETS_CHANGED = "playbook.secrets_changed"
     ASSISTANT_DECIDED = "assistant.decided"
+    CANNED_RESPONSE_SAVED = "canned_response.saved"
+    CANNED_RESPONSE_DELETED = "canned_response.deleted"
