@@ -23,7 +23,8 @@ from importlib import resources
 
 import httpx
 
-from onethread.assistant.brain import AssistantDeps, PlaybookRuntime, decide
+from onethread.assistant.brain import decide
+from onethread.assistant.deps import AssistantDeps, PlaybookRuntime
 from onethread.assistant.encoder import load_encoder
 from onethread.assistant.knowledge.index import IndexedChunk, KnowledgeIndex
 from onethread.assistant.simulation import IndexSearch, SimulatedThread

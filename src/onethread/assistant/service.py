@@ -13,7 +13,7 @@ import logging
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onethread.assistant.brain import AssistantDeps, KnowledgeSearch, PlaybookRuntime
+from onethread.assistant.deps import AssistantDeps, KnowledgeSearch, PlaybookRuntime
 from onethread.assistant.encoder import TextEncoder, default_encoder
 from onethread.assistant.knowledge.retrieval import KnowledgeRetriever
 from onethread.assistant.llm.loading import load_language_model

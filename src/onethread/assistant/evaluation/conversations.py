@@ -30,7 +30,8 @@ from typing import Annotated, Any, cast
 import httpx
 import typer
 
-from onethread.assistant.brain import AssistantDeps, KnowledgeSearch, PlaybookRuntime, decide
+from onethread.assistant.brain import decide
+from onethread.assistant.deps import AssistantDeps, KnowledgeSearch, PlaybookRuntime
 from onethread.assistant.encoder import EncoderChoice, TextEncoder
 from onethread.assistant.evaluation.cases import Case, Suite, check_against, parse_suite
 from onethread.assistant.evaluation.expectations import failures
