@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from onethread import __version__
 from onethread.agents import api as agents_api
 from onethread.agents import auth_api
 from onethread.api.context import AppContext
+from onethread.api.deps import Context
 from onethread.api.errors import install_error_handlers
 from onethread.api.ratelimit import SlidingWindowLimiter
 from onethread.assistant import api as assistant_api
@@ -39,7 +40,10 @@ from onethread.jobs.worker import Worker
 from onethread.knowledge import api as knowledge_api
 from onethread.outbox import api as outbox_api
 from onethread.playbook import api as playbook_api
+from onethread.realtime import api as realtime_api
+from onethread.realtime.hub import running_hub
 from onethread.settings import Settings
+from onethread.web import routes as web_routes
 from onethread.workspaces import api as workspaces_api
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ def api_router() -> APIRouter:
         canned_api,
         knowledge_api,
         widget_api,
+        realtime_api,
     ):
         router.include_router(module.router)
     return router
@@ -98,6 +103,7 @@ def create_app(
         )
         app.state.context = context
         async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(running_hub(context))
             if run_worker:
                 await stack.enter_async_context(running_worker(context))
             # What start-up loaded lives as long as the process: keep it out of the
@@ -125,10 +131,13 @@ def create_app(
     app.include_router(api_router())
     app.include_router(widget_api.script_router)
 
+    app.include_router(web_routes.router)
+    app.mount(f"{web_routes.APP_PREFIX}/static", web_routes.static_files(), name="app-static")
+
     @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        # The agents' web app takes this place when it lands; until then, the API docs.
-        return RedirectResponse(f"{API_PREFIX}/docs")
+    async def home(request: Request, context: Context) -> RedirectResponse:
+        signed_in = await web_routes.is_signed_in(request, context)
+        return RedirectResponse(web_routes.APP_PREFIX if signed_in else "/app/login")
 
     return app
 

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
         default=3, description="Holding lines in a row before a call is transferred or ended."
     )
     job_lease_seconds: int = 300
+    realtime_presence_seconds: float = Field(
+        default=30.0, gt=0, description="How long an agent shows as viewing without a ping."
+    )
+    realtime_typing_seconds: float = Field(
+        default=6.0, gt=0, description="How long an agent shows as typing without a new keystroke."
+    )
+    realtime_replay_limit: int = Field(
+        default=500, ge=0, description="Most events replayed to a resuming socket; else refetch."
+    )
     encoder: Literal["auto", "minilm", "lexical"] = Field(
         default="auto",
         description="The assistant's text encoder: all-MiniLM-L6-v2 when its package is "

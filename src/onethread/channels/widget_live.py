@@ -33,6 +33,7 @@ from onethread.channels.widget_visitors import message_for_visitor, visitor_cont
 from onethread.errors import NotFound
 from onethread.events.bus import Subscription
 from onethread.events.types import EventType
+from onethread.realtime.audience import customer_may_see
 
 CLOSE_BAD_TOKEN = 4401
 CLOSE_ORIGIN_REFUSED = 4403
@@ -45,12 +46,9 @@ CONNECTION_ENDED = (WebSocketDisconnect, RuntimeError, OSError)
 def _is_public_reply(event: dict[str, Any], *, workspace_id: int, inbox_id: int) -> bool:
     data = event.get("data") or {}
     return (
-        event.get("type") == EventType.MESSAGE_CREATED.value
+        customer_may_see(event)  # the one rule of realtime/audience.py
         and event.get("workspace_id") == workspace_id
         and data.get("inbox_id") == inbox_id
-        and data.get("private") is False
-        and data.get("sender_kind") != "contact"
-        and isinstance(event.get("message_id"), int)
     )
 
 

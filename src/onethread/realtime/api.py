@@ -1,0 +1,159 @@
+"""``/api/v1/realtime``: the agents' websocket (protocol in docs/realtime.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from onethread.agents.models import Agent
+from onethread.agents.service import agent_for_token, list_agents
+from onethread.api.context import AppContext
+from onethread.api.deps import SESSION_COOKIE
+from onethread.db.types import MAX_ID
+from onethread.events.service import events_since, last_event_id
+from onethread.realtime.hub import Connection, Hub, encode, event_frame, hub_of
+from onethread.realtime.presence import Entry
+
+router = APIRouter(tags=["realtime"])
+
+CLOSE_NOT_AUTHENTICATED = 4401
+CONNECTION_ENDED = (WebSocketDisconnect, RuntimeError, OSError)
+
+
+def _presented_token(websocket: WebSocket, query_token: str) -> str | None:
+    scheme, _, value = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return websocket.cookies.get(SESSION_COOKIE) or query_token or None
+
+
+async def _authenticate(websocket: WebSocket, context: AppContext, token: str) -> Agent | None:
+    presented = _presented_token(websocket, token)
+    if presented is None:
+        return None
+    async with context.db.read_session() as session:
+        found = await agent_for_token(session, presented)
+    return found[0] if found is not None else None
+
+
+async def _hello(context: AppContext, hub: Hub, agent: Agent) -> tuple[int, dict[str, Any]]:
+    async with context.db.read_session() as session:
+        head = await last_event_id(session, agent.workspace_id)
+        agents = await list_agents(session, agent.workspace_id)
+    return head, {
+        "type": "hello",
+        "agent_id": agent.id,
+        "workspace_id": agent.workspace_id,
+        "last_event_id": head,
+        "agents": [
+            {"id": a.id, "name": a.name, "availability": a.availability} for a in agents if a.active
+        ],
+        "presence": hub.presence.snapshot(agent.workspace_id),
+    }
+
+
+async def _replay(
+    websocket: WebSocket, context: AppContext, agent: Agent, after: int, head: int
+) -> set[int]:
+    """Send the events after ``after`` (or ``refetch``); the ids sent, to skip them live."""
+    if after > head:
+        await websocket.send_text(encode({"type": "refetch", "last_event_id": head}))
+        return set()
+    limit = context.settings.realtime_replay_limit
+    async with context.db.read_session() as session:
+        rows = await events_since(session, agent.workspace_id, after_id=after, limit=limit + 1)
+    if len(rows) > limit:  # too many to replay: the lists read now are newer
+        await websocket.send_text(encode({"type": "refetch", "last_event_id": head}))
+        return set()
+    for row in rows:
+        await websocket.send_text(event_frame(row.as_dict()))
+    return {row.id for row in rows}
+
+
+async def _write(websocket: WebSocket, connection: Connection, replayed: set[int]) -> None:
+    while True:
+        event_id, frame = await connection.queue.get()
+        if event_id < 0:
+            await websocket.close(4408, "too slow: refetch, then reconnect")
+            return
+        if event_id and event_id in replayed:
+            continue
+        await websocket.send_text(frame)
+
+
+async def _read(websocket: WebSocket, hub: Hub, connection: Connection) -> None:
+    """Client frames: ``view``, ``typing``, ``ping``; anything else is ignored."""
+    while True:
+        try:
+            frame = json.loads(await websocket.receive_text())
+        except ValueError:
+            continue
+        if not isinstance(frame, dict):
+            continue
+        kind = frame.get("type")
+        conversation_id = frame.get("conversation_id")
+        if conversation_id is not None and not isinstance(conversation_id, int):
+            continue
+        if kind == "ping":
+            hub.presence.refresh(connection.entry)
+            connection.offer(encode({"type": "pong"}))
+        elif kind == "view":
+            hub.presence.view(connection.entry, conversation_id)
+        elif kind == "typing" and conversation_id is not None:
+            typing = frame.get("kind")
+            hub.presence.type(
+                connection.entry, conversation_id, typing if isinstance(typing, str) else None
+            )
+
+
+async def realtime_socket(
+    websocket: WebSocket,
+    token: Annotated[str, Query(max_length=200)] = "",
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+) -> None:
+    """``hello``, then (with ``after``) the missed events or ``refetch``, then live frames."""
+    context: AppContext = websocket.app.state.context
+    await websocket.accept()  # first, so that a refusal reaches the client as a close code
+    agent = await _authenticate(websocket, context, token)
+    if agent is None:
+        await websocket.close(CLOSE_NOT_AUTHENTICATED, "sign in: the token is missing or invalid")
+        return
+    hub = hub_of(context)
+    entry = Entry(hub.presence.new_key(), agent.workspace_id, agent.id, agent.name)
+    connection = Connection(entry)
+    hub.connect(connection)  # before reading the head: no event slips between
+    try:
+        head, hello = await _hello(context, hub, agent)
+        connection.last_event_id = max(connection.last_event_id, head)
+        await websocket.send_text(encode(hello))
+        replayed = (
+            await _replay(websocket, context, agent, after, head) if after is not None else set()
+        )
+        tasks = [
+            asyncio.create_task(_read(websocket, hub, connection)),
+            asyncio.create_task(_write(websocket, connection, replayed)),
+        ]
+        try:
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            if not isinstance(task.exception(), CONNECTION_ENDED):
+                task.result()
+    except CONNECTION_ENDED:
+        pass
+    finally:
+        hub.disconnect(connection)
+        if websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(*CONNECTION_ENDED):
+                await websocket.close()
+
+
+router.add_api_websocket_route("/realtime", realtime_socket)

@@ -1,0 +1,190 @@
+"""One bus subscription per process, fanned out to the agents' sockets.
+
+Each event is encoded once and offered to the sockets of its workspace; every socket
+has a bounded queue drained by its own writer, so a slow socket never holds up the
+others: when its queue overflows it is sent ``refetch`` and closed (``CLOSE_TOO_SLOW``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from onethread.api.context import AppContext
+from onethread.events.api import EventOut
+from onethread.events.bus import Subscription
+from onethread.events.service import last_event_id
+from onethread.realtime.audience import agent_receives, notifications_for
+from onethread.realtime.presence import Agents, Entry, PresenceBoard, create_relay
+
+log = logging.getLogger(__name__)
+
+HUB_KEY = "realtime"
+QUEUE_FRAMES = 500
+CLOSE_TOO_SLOW = 4408
+_CLOSE = (-1, "")  # the writer's signal to close the socket
+
+
+def event_frame(event: dict[str, Any]) -> str:
+    """The ``event`` frame, with the event as ``GET /api/v1/events`` shows it."""
+    shown = EventOut.model_validate(event).model_dump(mode="json")
+    return json.dumps({"type": "event", "event": shown})
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame)
+
+
+@dataclass(eq=False)
+class Connection:
+    """One agent's socket as the hub sees it: a bounded queue of encoded frames."""
+
+    entry: Entry
+    queue: asyncio.Queue[tuple[int, str]] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=QUEUE_FRAMES)
+    )
+    last_event_id: int = 0
+    too_slow: bool = False
+
+    @property
+    def workspace_id(self) -> int:
+        return self.entry.workspace_id
+
+    @property
+    def agent_id(self) -> int:
+        return self.entry.agent_id
+
+    def offer(self, frame: str, event_id: int = 0) -> None:
+        if self.too_slow:
+            return
+        if event_id:
+            self.last_event_id = max(self.last_event_id, event_id)
+        try:
+            self.queue.put_nowait((event_id, frame))
+        except asyncio.QueueFull:
+            self.overflow()
+
+    def overflow(self) -> None:
+        """Drop what is queued: ``refetch`` from the newest event offered, then close."""
+        self.too_slow = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait((0, encode({"type": "refetch", "last_event_id": self.last_event_id})))
+        self.queue.put_nowait(_CLOSE)
+
+
+class Hub:
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        settings = context.settings
+        self.presence = PresenceBoard(
+            create_relay(settings.redis_url),
+            presence_seconds=settings.realtime_presence_seconds,
+            typing_seconds=settings.realtime_typing_seconds,
+            on_change=self._presence_changed,
+            on_collision=self._collision,
+        )
+        self._by_workspace: dict[int, set[Connection]] = defaultdict(set)
+        self._relay: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.presence.start()
+        subscription = self.context.bus.subscribe()
+        self._relay = asyncio.create_task(self._fan_out(subscription))
+        self._relay.add_done_callback(lambda _task: subscription.close())
+
+    async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
+        await self.presence.stop()
+
+    def connect(self, connection: Connection) -> None:
+        self._by_workspace[connection.workspace_id].add(connection)
+
+    def disconnect(self, connection: Connection) -> None:
+        sockets = self._by_workspace.get(connection.workspace_id)
+        if sockets is not None:
+            sockets.discard(connection)
+            if not sockets:
+                del self._by_workspace[connection.workspace_id]
+        self.presence.leave(connection.entry)
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(sockets) for sockets in self._by_workspace.values())
+
+    async def _fan_out(self, subscription: Subscription) -> None:
+        while True:
+            event = await subscription.queue.get()
+            if subscription.overflowed:  # the hub itself fell behind: everyone refetches
+                subscription.overflowed = False
+                await self._everyone_refetch()
+            self.deliver(event)
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        workspace_id = event.get("workspace_id")
+        sockets = self._by_workspace.get(workspace_id) if isinstance(workspace_id, int) else None
+        if not sockets:
+            return
+        frame = event_frame(event)
+        event_id = int(event["id"])
+        notified = {n.agent_id: encode(n.frame()) for n in notifications_for(event)}
+        for connection in list(sockets):
+            if not agent_receives(event, workspace_id=connection.workspace_id):
+                continue
+            connection.offer(frame, event_id)
+            if connection.agent_id in notified:
+                connection.offer(notified[connection.agent_id])
+
+    async def _everyone_refetch(self) -> None:
+        for workspace_id, sockets in list(self._by_workspace.items()):
+            async with self.context.db.read_session() as session:
+                head = await last_event_id(session, workspace_id)
+            for connection in list(sockets):
+                connection.last_event_id = max(connection.last_event_id, head)
+                connection.overflow()
+
+    def _presence_changed(self, workspace_id: int, conversation_id: int, agents: Agents) -> None:
+        self._broadcast(
+            workspace_id,
+            {"type": "presence", "conversation_id": conversation_id, "agents": agents},
+        )
+
+    def _collision(self, workspace_id: int, conversation_id: int, agent_ids: list[int]) -> None:
+        self._broadcast(
+            workspace_id,
+            {"type": "collision", "conversation_id": conversation_id, "agent_ids": agent_ids},
+        )
+
+    def _broadcast(self, workspace_id: int, frame: dict[str, Any]) -> None:
+        encoded = encode(frame)
+        for connection in list(self._by_workspace.get(workspace_id, ())):
+            connection.offer(encoded)
+
+
+def hub_of(context: AppContext) -> Hub:
+    hub = context.extras[HUB_KEY]
+    assert isinstance(hub, Hub)
+    return hub
+
+
+@asynccontextmanager
+async def running_hub(context: AppContext) -> AsyncIterator[Hub]:
+    """The process's hub for as long as the app runs (``create_app``'s lifespan)."""
+    hub = Hub(context)
+    await hub.start()
+    context.extras[HUB_KEY] = hub
+    try:
+        yield hub
+    finally:
+        context.extras.pop(HUB_KEY, None)
+        await hub.stop()

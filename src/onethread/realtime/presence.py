@@ -1,0 +1,299 @@
+"""Who views or types in which conversation, expiring on its own.
+
+Each open socket owns one ``Entry`` (its conversation, until when it views it, what it
+types until when). Every change is applied here at once and relayed to the other
+processes (Redis pub/sub when configured); each process keeps every entry with its
+absolute deadlines and sweeps expired ones itself, so a tab (or a whole process) that
+disappears without a word drops out after the TTL everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+PRESENCE_CHANNEL = "onethread:presence"
+OUTBOX_SIZE = 10_000
+SEND_BATCH = 100
+VIEWING = "viewing"
+TYPING_REPLY = "typing_reply"
+TYPING_NOTE = "typing_note"
+TYPING_KINDS = {"reply": TYPING_REPLY, "note": TYPING_NOTE}
+_STRENGTH = {VIEWING: 0, TYPING_NOTE: 1, TYPING_REPLY: 2}
+
+
+@dataclass
+class Entry:
+    key: str
+    workspace_id: int
+    agent_id: int
+    name: str
+    conversation_id: int | None = None
+    viewing_until: float = 0.0
+    typing: str | None = None  # TYPING_REPLY or TYPING_NOTE
+    typing_until: float = 0.0
+
+    def state(self, now: float) -> str | None:
+        if self.conversation_id is None or self.viewing_until <= now:
+            return None
+        if self.typing is not None and self.typing_until > now:
+            return self.typing
+        return VIEWING
+
+
+ConversationKey = tuple[int, int]  # (workspace_id, conversation_id)
+Agents = list[dict[str, Any]]
+ChangeHandler = Callable[[int, int, Agents], None]
+CollisionHandler = Callable[[int, int, list[int]], None]
+
+
+class PresenceRelay(Protocol):
+    def publish(self, message: dict[str, Any]) -> None: ...
+    async def start(self, receive: Callable[[dict[str, Any]], None]) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class LocalRelay:
+    """One process: nothing to relay."""
+
+    def publish(self, message: dict[str, Any]) -> None:
+        return None
+
+    async def start(self, receive: Callable[[dict[str, Any]], None]) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class RedisRelay:
+    """Presence changes on their own Redis channel, beside the events'."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url)
+        self._listener: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_SIZE)
+        self._subscribed = asyncio.Event()
+
+    def publish(self, message: dict[str, Any]) -> None:
+        try:
+            self._outbox.put_nowait(json.dumps(message))
+        except asyncio.QueueFull:  # Redis too slow: the entry expires elsewhere, pings resend
+            log.warning("presence outbox full; dropping a change")
+
+    async def _send(self) -> None:
+        """One sender, in order (a stop never overtakes its start), pipelined in batches."""
+        while True:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < SEND_BATCH:
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for message in batch:
+                        pipe.publish(PRESENCE_CHANNEL, message)
+                    await pipe.execute()
+            except Exception:  # Redis down: entries expire elsewhere; the next ping resends.
+                log.warning("could not publish %d presence changes", len(batch), exc_info=True)
+                await asyncio.sleep(0.5)
+
+    async def start(self, receive: Callable[[dict[str, Any]], None]) -> None:
+        self._sender = asyncio.create_task(self._send())
+        self._listener = asyncio.create_task(self._listen(receive))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), timeout=5)
+
+    async def _listen(self, receive: Callable[[dict[str, Any]], None]) -> None:
+        while True:
+            try:
+                pubsub = self._redis.pubsub()
+                await pubsub.subscribe(PRESENCE_CHANNEL)
+                self._subscribed.set()
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        receive(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("Redis presence listener lost its connection; retrying", exc_info=True)
+                await asyncio.sleep(1)
+
+    async def stop(self) -> None:
+        for task in (self._listener, self._sender):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self._redis.aclose()
+
+
+def create_relay(redis_url: str | None) -> PresenceRelay:
+    return RedisRelay(redis_url) if redis_url else LocalRelay()
+
+
+class PresenceBoard:
+    """Every entry of every process; tells the hub when a conversation's presence changes."""
+
+    def __init__(
+        self,
+        relay: PresenceRelay,
+        *,
+        presence_seconds: float,
+        typing_seconds: float,
+        on_change: ChangeHandler,
+        on_collision: CollisionHandler,
+    ) -> None:
+        self.relay = relay
+        self.presence_seconds = presence_seconds
+        self.typing_seconds = typing_seconds
+        self._on_change = on_change
+        self._on_collision = on_collision
+        self.origin = uuid.uuid4().hex
+        self._entries: dict[str, Entry] = {}
+        self._shown: dict[ConversationKey, Agents] = {}
+        self._colliding: dict[ConversationKey, list[int]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.relay.start(self._receive)
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.relay.stop()
+
+    def new_key(self) -> str:
+        return f"{self.origin}:{uuid.uuid4().hex[:12]}"
+
+    # Changes made by a socket of this process.
+
+    def view(self, entry: Entry, conversation_id: int | None) -> None:
+        if conversation_id != entry.conversation_id:
+            entry.typing = None
+        entry.conversation_id = conversation_id
+        entry.viewing_until = time.time() + self.presence_seconds
+        self._publish(entry)
+
+    def type(self, entry: Entry, conversation_id: int, kind: str | None) -> None:
+        now = time.time()
+        if conversation_id != entry.conversation_id:
+            entry.conversation_id = conversation_id
+        entry.viewing_until = now + self.presence_seconds
+        entry.typing = TYPING_KINDS.get(kind or "")
+        entry.typing_until = now + self.typing_seconds if entry.typing else 0.0
+        self._publish(entry)
+
+    def refresh(self, entry: Entry) -> None:
+        """A ping: the socket is still there."""
+        if entry.conversation_id is not None:
+            entry.viewing_until = time.time() + self.presence_seconds
+            self._publish(entry)
+
+    def leave(self, entry: Entry) -> None:
+        previous = self._entries.pop(entry.key, None)
+        if previous is not None:  # a socket that never viewed anything was never announced
+            self.relay.publish({"origin": self.origin, "gone": entry.key})
+            self._recompute({self._where(previous)})
+
+    def _publish(self, entry: Entry) -> None:
+        previous = self._entries.get(entry.key)
+        stored = Entry(**asdict(entry))
+        self._entries[entry.key] = stored
+        self.relay.publish({"origin": self.origin, "entry": asdict(stored)})
+        self._recompute({self._where(previous), self._where(stored)})
+
+    # Changes heard from other processes.
+
+    def _receive(self, message: dict[str, Any]) -> None:
+        if message.get("origin") == self.origin:
+            return
+        if "gone" in message:
+            previous = self._entries.pop(str(message["gone"]), None)
+            if previous is not None:
+                self._recompute({self._where(previous)})
+            return
+        entry = Entry(**message["entry"])
+        previous = self._entries.get(entry.key)
+        self._entries[entry.key] = entry
+        self._recompute({self._where(previous), self._where(entry)})
+
+    # Reading and expiry.
+
+    def agents(self, workspace_id: int, conversation_id: int) -> Agents:
+        """Each agent once, with their strongest state across tabs; by agent id."""
+        now = time.time()
+        best: dict[int, tuple[str, str]] = {}
+        for entry in self._entries.values():
+            if entry.workspace_id != workspace_id or entry.conversation_id != conversation_id:
+                continue
+            state = entry.state(now)
+            if state is None:
+                continue
+            held = best.get(entry.agent_id)
+            if held is None or _STRENGTH[state] > _STRENGTH[held[0]]:
+                best[entry.agent_id] = (state, entry.name)
+        return [
+            {"agent_id": agent_id, "name": name, "state": state}
+            for agent_id, (state, name) in sorted(best.items())
+        ]
+
+    def snapshot(self, workspace_id: int) -> list[dict[str, Any]]:
+        return [
+            {"conversation_id": conversation_id, "agents": agents}
+            for (ws, conversation_id), agents in sorted(self._shown.items())
+            if ws == workspace_id and agents
+        ]
+
+    def sweep(self) -> None:
+        now = time.time()
+        expired = [key for key, entry in self._entries.items() if entry.state(now) is None]
+        for key in expired:
+            if self._entries[key].viewing_until <= now:
+                del self._entries[key]
+        self._recompute(set(self._shown))
+
+    async def _sweep_forever(self) -> None:
+        interval = max(0.05, min(1.0, self.typing_seconds / 4, self.presence_seconds / 4))
+        while True:
+            await asyncio.sleep(interval)
+            self.sweep()
+
+    @staticmethod
+    def _where(entry: Entry | None) -> ConversationKey | None:
+        if entry is None or entry.conversation_id is None:
+            return None
+        return (entry.workspace_id, entry.conversation_id)
+
+    def _recompute(self, places: set[ConversationKey | None]) -> None:
+        for place in places:
+            if place is None:
+                continue
+            agents = self.agents(*place)
+            if agents != self._shown.get(place, []):
+                if agents:
+                    self._shown[place] = agents
+                else:
+                    self._shown.pop(place, None)
+                self._on_change(place[0], place[1], agents)
+            typing = [a["agent_id"] for a in agents if a["state"] == TYPING_REPLY]
+            colliding = typing if len(typing) >= 2 else []
+            if colliding != self._colliding.get(place, []):
+                if colliding:
+                    self._colliding[place] = colliding
+                    self._on_collision(place[0], place[1], colliding)
+                else:
+                    self._colliding.pop(place, None)
