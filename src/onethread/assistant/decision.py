@@ -33,7 +33,6 @@ class Reason(StrEnum):
     AI_OFF = "ai_off"
     BUSINESS_HOURS = "inside_business_hours"
     NO_NEW_MESSAGE = "no_new_message"
-    ASSIST_MODE = "assist_mode"
     # handoff
     CUSTOMER_REQUESTED_HUMAN = "customer_requested_human"
     NEGATIVE_SENTIMENT = "negative_sentiment"

@@ -10,7 +10,19 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from onethread.assistant.grounding.dates import parse_candidate
+from onethread.assistant.grounding.extract import extract_facts
+from onethread.assistant.grounding.fact import Fact
 from onethread.playbook.schemas import SlotKind
+
+# Slots read by the grounding check's fact finders (one reading of dates, money, emails
+# and phones for the whole assistant); order and invoice numbers are read below.
+FACT_SLOTS = {
+    "email": SlotKind.EMAIL,
+    "phone": SlotKind.PHONE,
+    "date": SlotKind.DATE,
+    "money": SlotKind.AMOUNT,
+}
 
 _ORDER = re.compile(
     r"\b(?:ORD-?\d{3,10}|(?:order|commande|pedido|bestellung|encomenda)\s*"
@@ -20,42 +32,6 @@ _ORDER = re.compile(
 _INVOICE = re.compile(
     r"\b(?:INV-?\d{3,10}|(?:invoice|facture|factura|rechnung|fatura)\s*"
     r"(?:n[o°º]\.?|number|num[ée]ro|nr\.?|#)?\s*#?\s*(\d{3,10}))\b",
-    re.IGNORECASE,
-)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_PHONE = re.compile(r"(?<![\w+])\+\d[\d\s().-]{7,16}\d\b")
-_ISO_DATE = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan", "janvier", "enero", "januar", "janeiro"),
-            ("february", "feb", "février", "fevrier", "febrero", "februar", "fevereiro"),
-            ("march", "mar", "mars", "marzo", "märz", "marz", "março", "marco"),
-            ("april", "apr", "avril", "abril"),
-            ("may", "mai", "mayo", "maio"),
-            ("june", "jun", "juin", "junio", "juni", "junho"),
-            ("july", "jul", "juillet", "julio", "juli", "julho"),
-            ("august", "aug", "août", "aout", "agosto"),
-            ("september", "sep", "sept", "septembre", "septiembre", "setembro"),
-            ("october", "oct", "octobre", "octubre", "oktober", "outubro"),
-            ("november", "nov", "novembre", "noviembre", "novembro"),
-            ("december", "dec", "décembre", "decembre", "diciembre", "dezember", "dezembro"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_MONTH_NAMES = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
-_DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th|er)?\s+(?:of\s+|de\s+)?({_MONTH_NAMES})\.?(?:\s+(20\d\d))?\b",
-    re.IGNORECASE,
-)
-_MONTH_DAY = re.compile(
-    rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(20\d\d))?\b", re.IGNORECASE
-)
-_AMOUNT = re.compile(
-    r"(?:[$€£]\s?\d+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?\s?(?:[$€£]|usd|eur|gbp|dollars?|euros?))",
     re.IGNORECASE,
 )
 
@@ -76,44 +52,25 @@ def _invoice(text: str) -> str | None:
     return f"INV-{digits}"
 
 
-def _date(text: str, today: date) -> str | None:
-    if match := _ISO_DATE.search(text):
-        return match.group(0)
-    found: tuple[int, int, int | None] | None = None
-    if match := _DAY_MONTH.search(text):
-        found = (int(match.group(1)), _MONTHS[match.group(2).lower()], _year(match.group(3)))
-    elif match := _MONTH_DAY.search(text):
-        found = (int(match.group(2)), _MONTHS[match.group(1).lower()], _year(match.group(3)))
-    if found is None:
+def _date(fact: Fact, today: date) -> str | None:
+    """An unambiguous day: ISO, with this year when the message leaves the year out."""
+    if fact.ambiguous:
+        return None  # "03/11/2026" in a language that does not say which: ask, don't guess
+    (candidate,) = fact.candidates
+    year, month, day = parse_candidate(candidate)
+    if day is None:
         return None
-    day, month, year = found
     try:
         return date(year or today.year, month, day).isoformat()
     except ValueError:
+        return None  # 29 February outside a leap year
+
+
+def _amount(fact: Fact) -> str | None:
+    if fact.ambiguous or fact.currency is None:
         return None
-
-
-def _year(value: str | None) -> int | None:
-    return int(value) if value else None
-
-
-def _amount(text: str) -> str | None:
-    match = _AMOUNT.search(text)
-    if match is None:
-        return None
-    number = re.search(r"\d+(?:[.,]\d{1,2})?", match.group(0))
-    assert number is not None
-    return f"{float(number.group(0).replace(',', '.')):.2f}"
-
-
-def _phone(text: str) -> str | None:
-    match = _PHONE.search(text)
-    return "+" + re.sub(r"\D", "", match.group(0)) if match else None
-
-
-def _email(text: str) -> str | None:
-    match = _EMAIL.search(text)
-    return match.group(0).lower() if match else None
+    (candidate,) = fact.candidates
+    return f"{float(candidate.rpartition(' ')[2]):.2f}"
 
 
 def extract_slots(text: str, *, today: date | None = None) -> dict[SlotKind, str]:
@@ -122,9 +79,15 @@ def extract_slots(text: str, *, today: date | None = None) -> dict[SlotKind, str
     found: dict[SlotKind, str | None] = {
         SlotKind.ORDER_NUMBER: _order(text),
         SlotKind.INVOICE_NUMBER: _invoice(text),
-        SlotKind.EMAIL: _email(text),
-        SlotKind.PHONE: _phone(text),
-        SlotKind.DATE: _date(text, today),
-        SlotKind.AMOUNT: _amount(text),
     }
+    for fact in extract_facts(text):
+        kind = FACT_SLOTS.get(fact.kind)
+        if kind is None or found.get(kind) is not None:
+            continue  # the first fact of a kind fills its slot
+        if fact.kind == "date":
+            found[kind] = _date(fact, today)
+        elif fact.kind == "money":
+            found[kind] = _amount(fact)
+        else:
+            found[kind] = fact.value
     return {kind: value for kind, value in found.items() if value is not None}

@@ -34,10 +34,6 @@ class PlaybookRouter:
         self.router = router
         self.domains = domains
 
-    @property
-    def threshold(self) -> float:
-        return self.router.threshold if self.router is not None else 1.0
-
     def route(
         self,
         text: str,
