@@ -21,7 +21,7 @@ from onethread.assistant.llm.uses import GroundedWriter
 from onethread.assistant.topics import build_router
 from onethread.inboxes.secrets import SecretBox
 from onethread.playbook.schemas import Playbook
-from onethread.playbook.service import load_playbook, playbook_record, playbook_revision, secrets_of
+from onethread.playbook.service import playbook_of, playbook_record, playbook_revision, secrets_of
 from onethread.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,14 @@ class Assistant:
         if cached is not None and cached.revision == revision:
             return cached
         async with self._lock:
-            playbook, revision = await load_playbook(session, workspace_id)
-            secrets = secrets_of(await playbook_record(session, workspace_id), box)
-            runtime = self.train(workspace_id, playbook, revision, secrets)
+            cached = self._runtimes.get(workspace_id)
+            if cached is not None and cached.revision == revision:
+                return cached  # trained by a turn that held the lock before this one
+            record = await playbook_record(session, workspace_id)
+            playbook, revision = playbook_of(record)
+            secrets = secrets_of(record, box)
+            # Training takes up to a second: off the event loop, which serves webhooks.
+            runtime = await asyncio.to_thread(self.train, workspace_id, playbook, revision, secrets)
             self._runtimes[workspace_id] = runtime
             return runtime
 

@@ -35,7 +35,7 @@ class SecretsUpdate(BaseModel):
 
 async def _out(session: AsyncSession, context: Context, workspace_id: int) -> PlaybookOut:
     record = await service.playbook_record(session, workspace_id)
-    playbook, revision = await service.load_playbook(session, workspace_id)
+    playbook, revision = service.playbook_of(record)
     names = sorted(service.secrets_of(record, context.secrets))
     return PlaybookOut(revision=revision, playbook=playbook, secret_names=names)
 

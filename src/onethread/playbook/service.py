@@ -18,7 +18,10 @@ async def playbook_record(session: AsyncSession, workspace_id: int) -> PlaybookR
 
 async def load_playbook(session: AsyncSession, workspace_id: int) -> tuple[Playbook, int]:
     """The workspace's playbook and its revision (0 when none was ever saved)."""
-    record = await playbook_record(session, workspace_id)
+    return playbook_of(await playbook_record(session, workspace_id))
+
+
+def playbook_of(record: PlaybookRecord | None) -> tuple[Playbook, int]:
     if record is None:
         return Playbook(), 0
     return Playbook.model_validate(record.document), record.revision
