@@ -133,7 +133,14 @@ _WORD_OWNERS = _owners()
 
 def words_of(text: str) -> list[str]:
     """Lower-cased words of ``text`` (letters only, elisions such as "l'on" kept whole)."""
-    folded = unicodedata.normalize("NFC", text).casefold()
+    return _words_of_folded(_folded(text))
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _words_of_folded(folded: str) -> list[str]:
     return [_fold_quotes(word) for word in _WORD.findall(folded)]
 
 
@@ -144,7 +151,8 @@ def language_scores(text: str, candidates: Iterable[str] | None = None) -> dict[
     if unknown:
         raise ValueError(f"no stopword list for {unknown}; supported: {SUPPORTED_LANGUAGES}")
     scores = dict.fromkeys(allowed, 0.0)
-    for word in words_of(text):
+    folded = _folded(text)  # read once, for the words and for the letters
+    for word in _words_of_folded(folded):
         owners = [code for code in _WORD_OWNERS.get(word, ()) if code in scores]
         for code in owners:
             scores[code] += 1.0 / len(owners)
@@ -152,7 +160,7 @@ def language_scores(text: str, candidates: Iterable[str] | None = None) -> dict[
             head = word.split("'", 1)[0] + "'"
             if head in {"l'", "d'", "j'", "n'", "qu'", "c'", "s'"} and "fr" in scores:
                 scores["fr"] += 1.0
-    for letter in unicodedata.normalize("NFC", text).casefold():
+    for letter in folded:
         hinted = [code for code in _LETTER_HINTS.get(letter, ()) if code in scores]
         for code in hinted:
             scores[code] += _LETTER_WEIGHT / len(hinted)

@@ -23,7 +23,7 @@ from onethread.channels.ingest import ingest
 from onethread.channels.registry import adapter_for
 from onethread.channels.voice import answer_call
 from onethread.db.types import MAX_ID, Id
-from onethread.errors import DomainError, InvalidInput, NotFound
+from onethread.errors import InvalidInput, NotFound, PayloadTooLarge
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.service import INBOX_CACHE_KEY, InboxConfigCache
@@ -33,11 +33,6 @@ router = APIRouter(tags=["webhooks"])
 # Meta sends webhooks of up to 3 MB (REFERENCE.md §1.3); leave room for the envelope.
 MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
 WEBHOOK_CHANNELS = {kind for kind in ChannelKind if kind is not ChannelKind.WEBCHAT}
-
-
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
 
 
 def _inbox_cache(context: AppContext) -> InboxConfigCache:

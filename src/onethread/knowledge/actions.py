@@ -71,7 +71,7 @@ async def do_upsert_article(
     """Create the article of ``content.source_key``, or update it in place."""
     existing = await service.find_article(session, workspace_id, content.source_key)
     if existing is None:
-        article = await do_create_article(
+        article = await _insert_article(
             session,
             workspace_id,
             content,
@@ -95,21 +95,30 @@ async def do_create_article(
     encoder: str | None,
     by_agent_id: int | None = None,
 ) -> Article:
-    if await service.find_article(session, workspace_id, content.source_key) is not None:
-        raise Conflict(f"an article with source_key {content.source_key!r} already exists")
-    now = utcnow()
-    article = Article(
-        workspace_id=workspace_id,
-        source_key=content.source_key,
-        title=content.title,
-        language=content.language,
-        format=content.format.value,
-        body=content.body,
-        content_hash=content.content_hash,
-        revision=1,
-        created_at=now,
-        updated_at=now,
+    await _ensure_source_key_free(session, workspace_id, content.source_key)
+    return await _insert_article(
+        session,
+        workspace_id,
+        content,
+        embeddings=embeddings,
+        encoder=encoder,
+        by_agent_id=by_agent_id,
     )
+
+
+async def _insert_article(
+    session: AsyncSession,
+    workspace_id: int,
+    content: ArticleContent,
+    *,
+    embeddings: Mapping[str, bytes],
+    encoder: str | None,
+    by_agent_id: int | None,
+) -> Article:
+    """Create the article; the caller has checked that its ``source_key`` is free."""
+    now = utcnow()
+    article = Article(workspace_id=workspace_id, revision=1, created_at=now, updated_at=now)
+    _write_content(article, content)
     session.add(article)
     await session.flush()
     changes = await _apply_chunks(session, article, content.chunks, embeddings, encoder)
@@ -152,15 +161,8 @@ async def do_update_article(
         if before != after
     ]
     if "source_key" in changed:
-        clash = await service.find_article(session, article.workspace_id, content.source_key)
-        if clash is not None:
-            raise Conflict(f"an article with source_key {content.source_key!r} already exists")
-    article.source_key = content.source_key
-    article.title = content.title
-    article.language = content.language
-    article.format = content.format.value
-    article.body = content.body
-    article.content_hash = content.content_hash
+        await _ensure_source_key_free(session, article.workspace_id, content.source_key)
+    _write_content(article, content)
     chunks = await _apply_chunks(session, article, content.chunks, embeddings, encoder)
     if not changed and not chunks.any:
         return Outcome.UNCHANGED
@@ -249,6 +251,22 @@ async def do_store_embeddings(
             },
         )
     return sum(per_article.values())
+
+
+async def _ensure_source_key_free(
+    session: AsyncSession, workspace_id: int, source_key: str
+) -> None:
+    if await service.find_article(session, workspace_id, source_key) is not None:
+        raise Conflict(f"an article with source_key {source_key!r} already exists")
+
+
+def _write_content(article: Article, content: ArticleContent) -> None:
+    article.source_key = content.source_key
+    article.title = content.title
+    article.language = content.language
+    article.format = content.format.value
+    article.body = content.body
+    article.content_hash = content.content_hash
 
 
 def _touch(article: Article) -> None:

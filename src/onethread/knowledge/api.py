@@ -286,16 +286,16 @@ async def upload_files(
         by_agent_id=caller.agent.id,
     )
     async with context.db.read_session() as session:
-        uploaded = []
+        stored = []
         for result, _ in results:
             article = await service.find_article(session, caller.workspace_id, result.source_key)
             assert article is not None
-            counts = await service.chunk_counts(session, [article.id])
-            uploaded.append(
-                UploadedArticle(
-                    status=result.status, article=_out(article, counts.get(article.id, 0))
-                )
-            )
+            stored.append((result.status, article))
+        counts = await service.chunk_counts(session, [article.id for _, article in stored])
+        uploaded = [
+            UploadedArticle(status=status, article=_out(article, counts.get(article.id, 0)))
+            for status, article in stored
+        ]
     return UploadResult(
         created=sum(u.status == "created" for u in uploaded),
         updated=sum(u.status == "updated" for u in uploaded),

@@ -26,7 +26,7 @@ from itertools import pairwise
 import numpy as np
 
 from onethread.assistant.encoder import TextEncoder
-from onethread.assistant.grounding.words import content_words, is_negative
+from onethread.assistant.grounding.words import content_stems, negates, words
 
 LEXICAL_SUPPORT_THRESHOLD = 0.5
 # Set on all-MiniLM-L6-v2 against the refund passages of tests/assistant/test_grounding.py:
@@ -82,15 +82,24 @@ class _Window:
 
     @classmethod
     def of(cls, text: str) -> _Window:
-        return cls(text, content_words(text), is_negative(text))
+        folded = words(text)
+        return cls(text, content_stems(folded), negates(folded))
+
+    def joined(self, next_window: _Window) -> _Window:
+        """The window of this sentence and the next, without reading either again."""
+        return _Window(
+            f"{self.text} {next_window.text}",
+            self.words | next_window.words,
+            self.negative or next_window.negative,
+        )
 
 
 def _windows(texts: Sequence[str]) -> list[_Window]:
     windows: list[_Window] = []
     for text in texts:
-        sentences = split_sentences(text)
-        windows.extend(_Window.of(sentence) for sentence in sentences)
-        windows.extend(_Window.of(f"{a} {b}") for a, b in pairwise(sentences))
+        sentences = [_Window.of(sentence) for sentence in split_sentences(text)]
+        windows.extend(sentences)
+        windows.extend(a.joined(b) for a, b in pairwise(sentences))
     return windows
 
 
@@ -111,7 +120,7 @@ def sentence_support(
     windows = _windows(sources)
     allowed_windows = _windows(allowed)
     results: list[SentenceSupport | None] = []
-    pending: list[tuple[int, _Window]] = []  # lexically unsupported: for the encoder
+    pending: list[tuple[int, _Window, float]] = []  # lexically unsupported: for the encoder
     for sentence in split_sentences(reply):
         mine = _Window.of(sentence)
         if len(mine.words) < MIN_CONTENT_WORDS or any(
@@ -129,7 +138,7 @@ def sentence_support(
             )
             continue
         results.append(None)
-        pending.append((len(results) - 1, mine))
+        pending.append((len(results) - 1, mine, lexical))
     if pending:
         assert encoder is not None
         _judge_semantically(pending, windows, encoder, semantic_threshold, results)
@@ -137,19 +146,18 @@ def sentence_support(
 
 
 def _judge_semantically(
-    pending: list[tuple[int, _Window]],
+    pending: list[tuple[int, _Window, float]],
     windows: list[_Window],
     encoder: TextEncoder,
     threshold: float,
     results: list[SentenceSupport | None],
 ) -> None:
-    vectors = encoder.encode([item.text for _, item in pending] + [w.text for w in windows])
+    vectors = encoder.encode([item.text for _, item, _ in pending] + [w.text for w in windows])
     sentences, sources = vectors[: len(pending)], vectors[len(pending) :]
     cosines = sentences @ sources.T if len(windows) else np.zeros((len(pending), 0))
-    for row, (index, item) in enumerate(pending):
+    for row, (index, item, lexical) in enumerate(pending):
         agreeing = [col for col, window in enumerate(windows) if window.negative == item.negative]
         semantic = float(cosines[row, agreeing].max()) if agreeing else 0.0
-        lexical = max((_coverage(item.words, windows[col]) for col in agreeing), default=0.0)
         results[index] = SentenceSupport(item.text, True, lexical, semantic, semantic >= threshold)
 
 

@@ -77,13 +77,23 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> frozenset[str]:
     """The stems of the words of ``text`` that carry meaning."""
+    return content_stems(words(text))
+
+
+def content_stems(folded: list[str]) -> frozenset[str]:
+    """``content_words`` of text already split by ``words``."""
     return frozenset(
         word[:STEM_LENGTH]
-        for word in words(text)
+        for word in folded
         if len(word) >= MIN_WORD_LENGTH and word not in STOPWORDS
     )
 
 
 def is_negative(text: str) -> bool:
     """Whether ``text`` negates something ("we do not refund", "ne ... pas", "kein")."""
-    return any(word in NEGATIONS for word in words(text))
+    return negates(words(text))
+
+
+def negates(folded: list[str]) -> bool:
+    """``is_negative`` of text already split by ``words``."""
+    return any(word in NEGATIONS for word in folded)

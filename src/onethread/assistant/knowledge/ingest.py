@@ -73,9 +73,11 @@ async def chunks_to_embed(
         if existing is not None and encoder is not None
         else set()
     )
-    needed = {d.content_hash: d for d in content.chunks if d.content_hash not in embedded}
-    if encoder is None:
-        needed = {}
+    needed = (
+        {d.content_hash: d for d in content.chunks if d.content_hash not in embedded}
+        if encoder is not None
+        else {}
+    )
     if existing is not None and existing.content_hash == content.content_hash and not needed:
         return None
     return list(needed.values())
