@@ -12,6 +12,7 @@ import asyncio
 import html
 import threading
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -80,31 +81,47 @@ class ShopSite:
         return self.origin + path
 
 
-@pytest.fixture(scope="module")
-def shop() -> Iterator[ShopSite]:
+@contextmanager
+def running_shop() -> Iterator[ShopSite]:
+    """The shop's site, served from a thread for as long as the block runs."""
     site = ShopSite()
     thread = threading.Thread(target=site.server.serve_forever, daemon=True)
     thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
-    thread.join()
+    try:
+        yield site
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+        thread.join()
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
+@asynccontextmanager
+async def chromium(args: list[str]) -> AsyncIterator[Browser]:
+    """Debian's headless Chromium under Playwright; a missing one fails, never skips."""
     if not CHROMIUM.exists():  # noqa: ASYNC240 (once, before anything runs)
         pytest.fail(
             f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` "
-            "(the widget is tested in a real browser, never skipped)",
+            "(the browser tests run in a real browser, never skipped)",
             pytrace=False,
         )
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=args, headless=True
         )
         yield launched
         await launched.close()
+
+
+@pytest.fixture(scope="module")
+def shop() -> Iterator[ShopSite]:
+    with running_shop() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium(CHROMIUM_ARGS) as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from onethread.db.database import Database
 from onethread.main import create_app
@@ -39,15 +40,22 @@ class LiveServer:
 
     async def workspace(self, name: str, admin_email: str) -> Api:
         """A new workspace and an API client for its admin, over real HTTP."""
-        db = Database(self.settings.resolved_database_url)
-        try:
-            async with db.session() as session:
-                created = await do_create_workspace(
-                    session, name=name, admin_email=admin_email, admin_password=PASSWORD
-                )
-        finally:
-            await db.dispose()
-        return Api(self.client, created.token, created.workspace.id, created.admin.id, admin_email)
+        return await workspace_api(self.settings, self.client, name, admin_email)
+
+
+async def workspace_api(
+    settings: Settings, client: httpx.AsyncClient, name: str, admin_email: str
+) -> Api:
+    """A new workspace, written straight to the database; its admin's API client on ``client``."""
+    db = Database(settings.resolved_database_url)
+    try:
+        async with db.session() as session:
+            created = await do_create_workspace(
+                session, name=name, admin_email=admin_email, admin_password=PASSWORD
+            )
+    finally:
+        await db.dispose()
+    return Api(client, created.token, created.workspace.id, created.admin.id, admin_email)
 
 
 def _bound_socket() -> socket.socket:
@@ -58,14 +66,8 @@ def _bound_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    """The whole app with its in-process worker, on a fresh (truncated) database."""
-    db = Database(settings.resolved_database_url)
-    try:
-        await truncate_all(db)
-    finally:
-        await db.dispose()
-    app = create_app(settings, run_worker=True, auto_migrate=False)
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` under uvicorn in a thread with its own loop; yields its base URL."""
     config = uvicorn.Config(
         app, log_level="warning", ws="websockets-sansio", lifespan="on", access_log=False
     )
@@ -80,10 +82,21 @@ async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
                 break
             await asyncio.sleep(0.05)
         assert server.started, "the uvicorn server did not start"
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            yield LiveServer(url, settings, client)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, START_TIMEOUT)
         sock.close()
+
+
+@asynccontextmanager
+async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """The whole app with its in-process worker, on a fresh (truncated) database."""
+    db = Database(settings.resolved_database_url)
+    try:
+        await truncate_all(db)
+    finally:
+        await db.dispose()
+    app = create_app(settings, run_worker=True, auto_migrate=False)
+    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        yield LiveServer(url, settings, client)

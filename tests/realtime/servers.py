@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from onethread.db.database import Database
 from onethread.main import create_app
 from onethread.settings import Settings
-from onethread.workspaces.actions import do_create_workspace
+from tests.channels.widget_server import serving, workspace_api
 from tests.conftest import truncate_all
-from tests.factories import PASSWORD, Api
+from tests.factories import Api
 
-START_TIMEOUT = 15.0
 FRAME_TIMEOUT = 5.0
 
 
@@ -47,28 +43,8 @@ class Server:
 async def running_server(settings: Settings) -> AsyncIterator[Server]:
     """The app (no worker: only requests write events) in a thread with its own loop."""
     app = create_app(settings, auto_migrate=False)
-    config = uvicorn.Config(
-        app, log_level="warning", ws="websockets-sansio", lifespan="on", access_log=False
-    )
-    server = uvicorn.Server(config)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(int(START_TIMEOUT / 0.05)):
-            if server.started or not thread.is_alive():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "the uvicorn server did not start"
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            yield Server(url, settings, client)
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, START_TIMEOUT)
-        sock.close()
+    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+        yield Server(url, settings, client)
 
 
 @asynccontextmanager
@@ -84,15 +60,7 @@ async def servers(settings: Settings, count: int) -> AsyncIterator[list[Server]]
 
 
 async def new_workspace(server: Server, name: str, admin_email: str) -> Api:
-    db = Database(server.settings.resolved_database_url)
-    try:
-        async with db.session() as session:
-            created = await do_create_workspace(
-                session, name=name, admin_email=admin_email, admin_password=PASSWORD
-            )
-    finally:
-        await db.dispose()
-    return Api(server.client, created.token, created.workspace.id, created.admin.id, admin_email)
+    return await workspace_api(server.settings, server.client, name, admin_email)
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 try:
-    from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+    from playwright.async_api import Browser, BrowserContext, Page, expect
 except ImportError as missing:  # fail loudly: a skipped browser test hides a broken app
     raise ImportError("the browser tests need Playwright: pip install -e '.[test]'") from missing
 
@@ -29,7 +28,7 @@ from onethread.conversations.models import Conversation, Message, SenderKind
 from onethread.db.database import Database
 from onethread.db.types import utcnow
 from onethread.settings import Settings
-from tests.channels.test_widget_browser import CHROMIUM, SECRET, ShopSite
+from tests.channels.test_widget_browser import SECRET, ShopSite, chromium, running_shop
 from tests.channels.widget_server import LiveServer, live_server
 from tests.factories import PASSWORD, Api, inbound, inbox
 
@@ -54,25 +53,14 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture(scope="module")
 def shop() -> Iterator[ShopSite]:
-    site = ShopSite()
-    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
-    thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
-    thread.join()
+    with running_shop() as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
+    async with chromium(CHROMIUM_ARGS) as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture

@@ -12,14 +12,12 @@ web chat inbox.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Query, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
+from fastapi import Query, WebSocket
 
 from onethread.api.context import AppContext
 from onethread.channels.widget_access import load_widget_inbox, origin_allowed
@@ -34,13 +32,12 @@ from onethread.errors import NotFound
 from onethread.events.bus import Subscription
 from onethread.events.types import EventType
 from onethread.realtime.audience import customer_may_see
+from onethread.realtime.sockets import close_quietly, until_first_ends
 
 CLOSE_BAD_TOKEN = 4401
 CLOSE_ORIGIN_REFUSED = 4403
 CLOSE_NO_INBOX = 4404
 UNCLAIMED_KEPT = 50
-# What a send or receive raises once the visitor has gone (tab closed, network lost).
-CONNECTION_ENDED = (WebSocketDisconnect, RuntimeError, OSError)
 
 
 def _is_public_reply(event: dict[str, Any], *, workspace_id: int, inbox_id: int) -> bool:
@@ -187,21 +184,7 @@ async def widget_socket(
             contact_id = await visitor_contact_id(session, claims)
         connection = _Connection(websocket, context, VisitorFeed(claims, contact_id))
         await connection.send({"type": "ready"})
-        tasks = [
-            asyncio.create_task(connection.listen()),
-            asyncio.create_task(connection.relay(subscription)),
-        ]
-        try:
-            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        for task in done:
-            if not isinstance(task.exception(), CONNECTION_ENDED):
-                task.result()
+        await until_first_ends(connection.listen(), connection.relay(subscription))
     finally:
         subscription.close()
-        if websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(*CONNECTION_ENDED):
-                await websocket.close()
+        await close_quietly(websocket)

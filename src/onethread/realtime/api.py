@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
-from starlette.websockets import WebSocketState
+from fastapi import APIRouter, Query, WebSocket
 
 from onethread.agents.models import Agent
 from onethread.agents.service import agent_for_token, list_agents
@@ -18,11 +15,11 @@ from onethread.db.types import MAX_ID
 from onethread.events.service import events_since, last_event_id
 from onethread.realtime.hub import Connection, Hub, encode, event_frame, hub_of
 from onethread.realtime.presence import Entry
+from onethread.realtime.sockets import CONNECTION_ENDED, close_quietly, until_first_ends
 
 router = APIRouter(tags=["realtime"])
 
 CLOSE_NOT_AUTHENTICATED = 4401
-CONNECTION_ENDED = (WebSocketDisconnect, RuntimeError, OSError)
 
 
 def _presented_token(websocket: WebSocket, query_token: str) -> str | None:
@@ -134,26 +131,14 @@ async def realtime_socket(
         replayed = (
             await _replay(websocket, context, agent, after, head) if after is not None else set()
         )
-        tasks = [
-            asyncio.create_task(_read(websocket, hub, connection)),
-            asyncio.create_task(_write(websocket, connection, replayed)),
-        ]
-        try:
-            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        for task in done:
-            if not isinstance(task.exception(), CONNECTION_ENDED):
-                task.result()
+        await until_first_ends(
+            _read(websocket, hub, connection), _write(websocket, connection, replayed)
+        )
     except CONNECTION_ENDED:
         pass
     finally:
         hub.disconnect(connection)
-        if websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(*CONNECTION_ENDED):
-                await websocket.close()
+        await close_quietly(websocket)
 
 
 router.add_api_websocket_route("/realtime", realtime_socket)

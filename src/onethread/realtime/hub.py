@@ -132,15 +132,18 @@ class Hub:
 
     def deliver(self, event: dict[str, Any]) -> None:
         workspace_id = event.get("workspace_id")
-        sockets = self._by_workspace.get(workspace_id) if isinstance(workspace_id, int) else None
+        if not isinstance(workspace_id, int):
+            return
+        # The sockets are grouped by workspace, so one answer holds for all of them.
+        if not agent_receives(event, workspace_id=workspace_id):
+            return
+        sockets = self._by_workspace.get(workspace_id)
         if not sockets:
             return
         frame = event_frame(event)
         event_id = int(event["id"])
         notified = {n.agent_id: encode(n.frame()) for n in notifications_for(event)}
         for connection in list(sockets):
-            if not agent_receives(event, workspace_id=connection.workspace_id):
-                continue
             connection.offer(frame, event_id)
             if connection.agent_id in notified:
                 connection.offer(notified[connection.agent_id])

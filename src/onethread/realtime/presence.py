@@ -161,6 +161,8 @@ class PresenceBoard:
         self._on_collision = on_collision
         self.origin = uuid.uuid4().hex
         self._entries: dict[str, Entry] = {}
+        # The keys of the entries in each conversation: a change reads only its own.
+        self._by_place: dict[ConversationKey, set[str]] = {}
         self._shown: dict[ConversationKey, Agents] = {}
         self._colliding: dict[ConversationKey, list[int]] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -204,17 +206,36 @@ class PresenceBoard:
             self._publish(entry)
 
     def leave(self, entry: Entry) -> None:
-        previous = self._entries.pop(entry.key, None)
+        previous = self._drop(entry.key)
         if previous is not None:  # a socket that never viewed anything was never announced
             self.relay.publish({"origin": self.origin, "gone": entry.key})
             self._recompute({self._where(previous)})
 
     def _publish(self, entry: Entry) -> None:
-        previous = self._entries.get(entry.key)
-        stored = Entry(**asdict(entry))
-        self._entries[entry.key] = stored
-        self.relay.publish({"origin": self.origin, "entry": asdict(stored)})
+        fields = asdict(entry)
+        stored = Entry(**fields)
+        previous = self._put(stored)
+        self.relay.publish({"origin": self.origin, "entry": fields})
         self._recompute({self._where(previous), self._where(stored)})
+
+    def _put(self, entry: Entry) -> Entry | None:
+        """Store ``entry`` in place of the one with its key; that one, if any."""
+        previous = self._drop(entry.key)
+        self._entries[entry.key] = entry
+        place = self._where(entry)
+        if place is not None:
+            self._by_place.setdefault(place, set()).add(entry.key)
+        return previous
+
+    def _drop(self, key: str) -> Entry | None:
+        previous = self._entries.pop(key, None)
+        place = self._where(previous)
+        if place is not None:
+            keys = self._by_place[place]
+            keys.discard(key)
+            if not keys:
+                del self._by_place[place]
+        return previous
 
     # Changes heard from other processes.
 
@@ -222,13 +243,12 @@ class PresenceBoard:
         if message.get("origin") == self.origin:
             return
         if "gone" in message:
-            previous = self._entries.pop(str(message["gone"]), None)
+            previous = self._drop(str(message["gone"]))
             if previous is not None:
                 self._recompute({self._where(previous)})
             return
         entry = Entry(**message["entry"])
-        previous = self._entries.get(entry.key)
-        self._entries[entry.key] = entry
+        previous = self._put(entry)
         self._recompute({self._where(previous), self._where(entry)})
 
     # Reading and expiry.
@@ -237,9 +257,8 @@ class PresenceBoard:
         """Each agent once, with their strongest state across tabs; by agent id."""
         now = time.time()
         best: dict[int, tuple[str, str]] = {}
-        for entry in self._entries.values():
-            if entry.workspace_id != workspace_id or entry.conversation_id != conversation_id:
-                continue
+        for key in self._by_place.get((workspace_id, conversation_id), ()):
+            entry = self._entries[key]
             state = entry.state(now)
             if state is None:
                 continue
@@ -263,7 +282,7 @@ class PresenceBoard:
         expired = [key for key, entry in self._entries.items() if entry.state(now) is None]
         for key in expired:
             if self._entries[key].viewing_until <= now:
-                del self._entries[key]
+                self._drop(key)
         self._recompute(set(self._shown))
 
     async def _sweep_forever(self) -> None:
