@@ -33,7 +33,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from onethread.assistant.evaluation.datasets import Labelled, carve
+from onethread.assistant.evaluation.datasets import Labelled, carve, read_labelled_csv
 
 DEFAULT_SEED = 0
 VALIDATION_FRACTION = 0.15
@@ -73,9 +73,7 @@ def write_jsonl(path: Path, examples: Iterable[dict[str, object]]) -> int:
 
 
 def banking77(source: Path, out: Path, seed: int) -> dict[str, int]:
-    with (source / "banking77" / "train.csv").open(newline="", encoding="utf-8") as handle:
-        rows = [(row["text"], row["category"]) for row in csv.DictReader(handle)]
-    data = Labelled([text for text, _ in rows], [label for _, label in rows])
+    data = read_labelled_csv(source / "banking77" / "train.csv")
     train, validation = carve(data, VALIDATION_FRACTION, seed)
     folder = out / "banking77"
     return {

@@ -116,17 +116,23 @@ def _middle_of_best(scores: NDArray[np.float64]) -> int:
     return int(longest[len(longest) // 2])
 
 
-def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> NDArray[np.intp]:
-    """A fold number per example, each label spread evenly over the folds; examples are
-    shuffled per label with ``random.Random(f"{seed}:{label}")`` (no hash salt involved)."""
+def shuffled_by_label(labels: Sequence[str], seed: int) -> dict[str, list[int]]:
+    """The indices of each label, labels in sorted order, each label's indices shuffled
+    with ``random.Random(f"{seed}:{label}")`` (no hash salt involved)."""
     by_label: dict[str, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         by_label[label].append(index)
+    for label, members in by_label.items():
+        random.Random(f"{seed}:{label}").shuffle(members)
+    return {label: by_label[label] for label in sorted(by_label)}
+
+
+def stratified_folds(labels: Sequence[str], folds: int, seed: int) -> NDArray[np.intp]:
+    """A fold number per example, each label spread evenly over the folds; examples are
+    shuffled per label (``shuffled_by_label``)."""
     assigned = np.zeros(len(labels), dtype=np.intp)
     offset = 0
-    for label in sorted(by_label):
-        members = by_label[label]
-        random.Random(f"{seed}:{label}").shuffle(members)
+    for members in shuffled_by_label(labels, seed).values():
         for position, index in enumerate(members):
             assigned[index] = (offset + position) % folds
         offset += len(members)  # rotate the start so small labels do not all land in fold 0

@@ -92,14 +92,16 @@ class TfidfVocabulary:
         indices: list[int] = []
         values: list[float] = []
         for text_counts in counts:
-            row = [
-                (self.index[feature], 1.0 + np.log(count))
+            known = [
+                (column, count)
                 for feature, count in text_counts.items()
-                if feature in self.index
+                if (column := self.index.get(feature)) is not None
             ]
-            if row:
-                columns = np.array([column for column, _ in row], dtype=np.int64)
-                weights = np.array([tf for _, tf in row], dtype=np.float32) * self.idf[columns]
+            if known:
+                columns = np.array([column for column, _ in known], dtype=np.int64)
+                # One vectorised log per text: this runs for every message routed.
+                tf = 1.0 + np.log(np.array([count for _, count in known], dtype=np.float64))
+                weights = tf.astype(np.float32) * self.idf[columns]
                 # Words and character n-grams are scaled to unit length separately, so that
                 # the many n-grams of a long word do not drown the whole-word matches.
                 is_char = self.is_char[columns]

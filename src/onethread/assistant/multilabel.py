@@ -16,7 +16,6 @@ maximises micro-F1 on cross-fitted predictions.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from onethread.assistant.calibration import DEFAULT_FOLDS, stratified_folds
 from onethread.assistant.encoder import TextEncoder
 from onethread.assistant.lexical_model import SparseRows, TfidfVocabulary, ngram_features
 from onethread.assistant.linear_model import LinearModel, fit_one_vs_rest
-from onethread.assistant.routing import TopicScore
+from onethread.assistant.routing import TopicScore, encoded_vectors, npz_bytes, npz_header
 
 Vectors = NDArray[np.float32]
 FORMAT = "onethread-multilabel-router-v1"
@@ -80,10 +79,10 @@ class MultiLabelRouter:
         config = config or MultiLabelConfig()
         if len(texts) != len(label_sets):
             raise ValueError("one label set per text")
-        names = sorted(set(labels or ()) | {label for found in label_sets for label in found})
+        names = _label_names(label_sets, labels)
         if not names:
             raise ValueError("no labels to learn")
-        vectors = _encoded(texts, encoder, vectors)
+        vectors = encoded_vectors(texts, encoder, vectors)
         return _fit(
             names, list(texts), vectors, _indicators(label_sets, names), encoder.name, config
         )
@@ -104,8 +103,8 @@ class MultiLabelRouter:
         """Train on everything, with the threshold that maximised micro-F1 on predictions
         cross-fitted over ``folds`` folds (stratified by each text's first label)."""
         config = config or MultiLabelConfig()
-        names = sorted(set(labels or ()) | {label for found in label_sets for label in found})
-        vectors = _encoded(texts, encoder, vectors)
+        names = _label_names(label_sets, labels)
+        vectors = encoded_vectors(texts, encoder, vectors)
         truth = _indicators(label_sets, names)
         fold_of = stratified_folds([min(found, default="") for found in label_sets], folds, seed)
         held_out = np.zeros_like(truth)
@@ -160,22 +159,17 @@ class MultiLabelRouter:
             "vocabulary": None if self.vocabulary is None else self.vocabulary.features,
         }
         arrays: dict[str, Any] = {
-            "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
             "weights": self.model.weights,
             "bias": self.model.bias,
         }
         if self.vocabulary is not None:
             arrays["idf"] = self.vocabulary.idf
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        return buffer.getvalue()
+        return npz_bytes(header, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> MultiLabelRouter:
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            header = json.loads(stored["header"].tobytes().decode())
-            if header.get("format") != FORMAT:
-                raise ValueError(f"not a multi-label router ({header.get('format')!r})")
+            header = npz_header(stored, FORMAT, "multi-label router")
             vocabulary = None
             if header["vocabulary"] is not None:
                 vocabulary = TfidfVocabulary(header["vocabulary"], stored["idf"])
@@ -205,12 +199,8 @@ def _indicators(label_sets: Sequence[Sequence[str]], names: Sequence[str]) -> Ve
     return truth
 
 
-def _encoded(texts: Sequence[str], encoder: TextEncoder, vectors: Vectors | None) -> Vectors:
-    if vectors is None:
-        return encoder.encode(list(texts))
-    if len(vectors) != len(texts):
-        raise ValueError("one vector per text")
-    return np.asarray(vectors, dtype=np.float32)
+def _label_names(label_sets: Sequence[Sequence[str]], labels: Sequence[str] | None) -> list[str]:
+    return sorted(set(labels or ()) | {label for found in label_sets for label in found})
 
 
 def _fit(

@@ -154,7 +154,7 @@ class TopicRouter:
         """
         config = config or RouterConfig()
         is_oos = np.array([label == oos_label for label in labels], dtype=bool)
-        all_vectors = _encoded(texts, encoder, vectors)
+        all_vectors = encoded_vectors(texts, encoder, vectors)
         in_rows = np.flatnonzero(~is_oos)
         in_texts = [texts[i] for i in in_rows.tolist()]
         in_labels = [labels[i] for i in in_rows.tolist()]
@@ -291,8 +291,7 @@ class TopicRouter:
         given) and ``route`` a message; an empty list means out of scope."""
         if encoder.name != self.encoder_name:
             raise ValueError(f"router trained on {self.encoder_name}, not {encoder.name}")
-        clauses = [segment.text for segment in split_segments(text)]
-        clauses = clauses if len(clauses) > 1 else []
+        clauses = routed_clauses(text)
         to_encode = clauses if vector is not None else [text, *clauses]
         encoded = encoder.encode(to_encode) if to_encode else np.zeros((0, encoder.dim), np.float32)
         if vector is None:
@@ -313,7 +312,6 @@ class TopicRouter:
             "vocabulary": None if self.lexical is None else self.lexical.vocabulary.features,
         }
         arrays: dict[str, Any] = {
-            "header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
             "weights": self.semantic.weights,
             "bias": self.semantic.bias,
         }
@@ -322,16 +320,12 @@ class TopicRouter:
             arrays["feature_log_prob"] = self.lexical.feature_log_prob
         if self.neighbours is not None:
             arrays["neighbour_vectors"], arrays["neighbour_targets"] = self.neighbours
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        return buffer.getvalue()
+        return npz_bytes(header, arrays)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TopicRouter:
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            header = json.loads(stored["header"].tobytes().decode())
-            if header.get("format") != FORMAT:
-                raise ValueError(f"not a topic router ({header.get('format')!r})")
+            header = npz_header(stored, FORMAT, "topic router")
             lexical = None
             if header["vocabulary"] is not None:
                 vocabulary = TfidfVocabulary(header["vocabulary"], stored["idf"])
@@ -352,12 +346,34 @@ class TopicRouter:
             )
 
 
+def routed_clauses(text: str) -> list[str]:
+    """The clauses ``route_message`` routes besides the whole text: none for one clause."""
+    clauses = [segment.text for segment in split_segments(text)]
+    return clauses if len(clauses) > 1 else []
+
+
+def npz_bytes(header: Mapping[str, Any], arrays: Mapping[str, Any]) -> bytes:
+    """A self-contained ``.npz`` (no pickle): ``header`` as JSON, then ``arrays``."""
+    buffer = io.BytesIO()
+    np.savez(buffer, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+    return buffer.getvalue()
+
+
+def npz_header(stored: Mapping[str, Any], expected_format: str, what: str) -> dict[str, Any]:
+    """The JSON header of an ``npz_bytes`` file, checked to be ``expected_format``."""
+    header: dict[str, Any] = json.loads(stored["header"].tobytes().decode())
+    if header.get("format") != expected_format:
+        raise ValueError(f"not a {what} ({header.get('format')!r})")
+    return header
+
+
 def label_name_text(label: str) -> str:
     """``card_arrival`` → ``card arrival``: a label's name read as a phrase."""
     return " ".join(label.replace("_", " ").replace("-", " ").split())
 
 
-def _encoded(texts: Sequence[str], encoder: TextEncoder, vectors: Vectors | None) -> Vectors:
+def encoded_vectors(texts: Sequence[str], encoder: TextEncoder, vectors: Vectors | None) -> Vectors:
+    """``vectors`` checked against ``texts`` (one row each), or the texts encoded now."""
     if vectors is None:
         return encoder.encode(list(texts)) if texts else np.zeros((0, encoder.dim), np.float32)
     if len(vectors) != len(texts):
@@ -385,7 +401,7 @@ def _examples(
         extra += [(label_name_text(label), label) for label in label_names]
     all_texts = [*texts, *(phrase for phrase, _ in extra)]
     all_labels = [*labels, *(label for _, label in extra)]
-    all_vectors = _encoded(texts, encoder, vectors)
+    all_vectors = encoded_vectors(texts, encoder, vectors)
     if extra:
         all_vectors = np.vstack([all_vectors, encoder.encode([phrase for phrase, _ in extra])])
     index = {label: column for column, label in enumerate(label_names)}

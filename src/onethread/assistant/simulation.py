@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from onethread.assistant.decision import Decision
 from onethread.assistant.knowledge.index import KnowledgeIndex, Passage
-from onethread.assistant.snapshot import ConversationSnapshot
+from onethread.assistant.snapshot import RECENT_MESSAGES, ConversationSnapshot
 from onethread.contacts.models import Contact, ContactIdentity
 from onethread.conversations.models import Conversation, Direction, Handler, Message, SenderKind
 from onethread.inboxes.models import AiMode, Inbox
@@ -83,7 +83,7 @@ class SimulatedThread:
 
     def snapshot(self, now: datetime, *, repeat_days: int | None) -> ConversationSnapshot:
         """What ``load_snapshot`` would read for the thread as it stands at ``now``."""
-        recent = self.messages[-30:]
+        recent = self.messages[-RECENT_MESSAGES:]
         new_messages: list[Message] = []
         for message in reversed(recent):
             if message.direction != Direction.INBOUND.value:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import csv
 import json
-import random
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from onethread.assistant.calibration import shuffled_by_label
 from onethread.errors import InvalidInput
 
 LABEL_COLUMNS = ("label", "category")
@@ -80,25 +79,10 @@ def read_multilabel_jsonl(path: Path) -> MultiLabelled:
     return MultiLabelled(texts, label_sets)
 
 
-def _by_label(labels: Sequence[str]) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = defaultdict(list)
-    for index, label in enumerate(labels):
-        rows[label].append(index)
-    return rows
-
-
-def _shuffled(rows: list[int], seed: int, label: str) -> list[int]:
-    shuffled = list(rows)
-    random.Random(f"{seed}:{label}").shuffle(shuffled)
-    return shuffled
-
-
 def sample_shots(data: Labelled, shots: int, seed: int) -> Labelled:
     """``shots`` examples of each label (all of a label that has fewer), in label order."""
     chosen = [
-        index
-        for label, rows in sorted(_by_label(data.labels).items())
-        for index in _shuffled(rows, seed, label)[:shots]
+        index for rows in shuffled_by_label(data.labels, seed).values() for index in rows[:shots]
     ]
     return Labelled([data.texts[i] for i in chosen], [data.labels[i] for i in chosen])
 
@@ -107,8 +91,7 @@ def carve(data: Labelled, fraction: float, seed: int) -> tuple[Labelled, Labelle
     """(kept, held out): ``round(fraction · n)`` rows of each label held out."""
     kept: list[int] = []
     held: list[int] = []
-    for label, rows in sorted(_by_label(data.labels).items()):
-        shuffled = _shuffled(rows, seed, label)
+    for shuffled in shuffled_by_label(data.labels, seed).values():
         count = round(fraction * len(shuffled))
         held.extend(shuffled[:count])
         kept.extend(shuffled[count:])

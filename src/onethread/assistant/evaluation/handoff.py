@@ -32,12 +32,11 @@ from onethread.assistant.evaluation.reporting import (
     LatencyOption,
     encoder_from_option,
     evenly_spaced,
-    print_result,
+    run_and_print,
     time_each,
 )
 from onethread.assistant.evaluation.vectors import encode_texts
 from onethread.assistant.routing import RouterConfig, TopicRouter
-from onethread.errors import InvalidInput
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -122,8 +121,8 @@ def handoff_command(
 ) -> None:
     """Out-of-scope handoff: threshold calibrated on --train alone, measured on --test."""
     text_encoder = encoder_from_option(encoder)
-    try:
-        result = evaluate_handoff(
+    run_and_print(
+        lambda: evaluate_handoff(
             read_labelled_csv(train),
             read_labelled_csv(test),
             text_encoder,
@@ -133,9 +132,7 @@ def handoff_command(
             oos_share=oos_share,
             cache_dir=cache_dir,
             latency_samples=latency_samples,
-        )
-    except (InvalidInput, ValueError) as error:
-        message = error.message if isinstance(error, InvalidInput) else str(error)
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(2) from error
-    print_result(result, as_json=as_json, title="out-of-scope handoff")
+        ),
+        as_json=as_json,
+        title="out-of-scope handoff",
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -27,7 +27,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from onethread.assistant.encoder import EncoderChoice, TextEncoder
+from onethread.assistant.encoder import TextEncoder
+from onethread.assistant.evaluation.reporting import EncoderOption, JsonOption, encoder_from_option
 from onethread.assistant.knowledge.embedding import embed_passages, vector_from_bytes
 from onethread.assistant.knowledge.index import (
     IndexedChunk,
@@ -90,7 +91,7 @@ def load_knowledge(
     if encoder is not None:
         vectors = embed_passages(encoder, [(c.title, c.heading, c.text) for c in chunks])
         chunks = [
-            _with_vector(c, vector_from_bytes(v)) for c, v in zip(chunks, vectors, strict=True)
+            replace(c, vector=vector_from_bytes(v)) for c, v in zip(chunks, vectors, strict=True)
         ]
     by_article: dict[str, list[IndexedChunk]] = {}
     for chunk in chunks:
@@ -99,18 +100,6 @@ def load_knowledge(
         index.set_article(key, article_chunks)
     index.build()
     return ScratchKnowledge(index, articles, {c.chunk_key for c in chunks}, failures)
-
-
-def _with_vector(chunk: IndexedChunk, vector: np.ndarray[Any, Any]) -> IndexedChunk:
-    return IndexedChunk(
-        chunk_key=chunk.chunk_key,
-        article_key=chunk.article_key,
-        title=chunk.title,
-        heading=chunk.heading,
-        text=chunk.text,
-        language=chunk.language,
-        vector=vector,
-    )
 
 
 def read_questions(path: Path) -> list[Question]:
@@ -197,25 +186,17 @@ def kb_command(
     mode: Annotated[
         str, typer.Option(help="hybrid, lexical (BM25), semantic (dense) or all")
     ] = "hybrid",
-    encoder: Annotated[
-        str | None, typer.Option(help="auto, minilm or lexical (default: the setting)")
-    ] = None,
+    encoder: EncoderOption = None,
     language: Annotated[
         str | None, typer.Option(help="Language of files that declare none (default: detected)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Retrieval quality of a knowledge base: hit@1, hit@5 and MRR on labelled questions."""
-    from onethread.assistant.encoder import load_encoder
-    from onethread.settings import get_settings
-
     modes = MODES if mode == "all" else (mode,)
     if any(m not in MODES for m in modes):
         raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)} or all")
-    choice = encoder or get_settings().encoder
-    if choice not in ("auto", "minilm", "lexical"):
-        raise typer.BadParameter("--encoder must be auto, minilm or lexical")
-    text_encoder = load_encoder(cast(EncoderChoice, choice))
+    text_encoder = encoder_from_option(encoder)
     try:
         knowledge = load_knowledge(kb, text_encoder, language=language)
         asked = read_questions(questions)

@@ -34,13 +34,12 @@ from onethread.assistant.evaluation.reporting import (
     LatencyOption,
     encoder_from_option,
     evenly_spaced,
-    print_result,
+    run_and_print,
     time_each,
 )
 from onethread.assistant.evaluation.vectors import encode_texts
 from onethread.assistant.multilabel import MultiLabelConfig, MultiLabelRouter
-from onethread.assistant.routing import TopicRouter
-from onethread.assistant.segments import split_segments
+from onethread.assistant.routing import TopicRouter, routed_clauses
 from onethread.errors import InvalidInput
 
 Mode = Literal["ovr", "segments"]
@@ -122,8 +121,7 @@ def _segments(
         seed=seed,
     )
     train_seconds = time.perf_counter() - started
-    clauses = [[segment.text for segment in split_segments(text)] for text in test.texts]
-    clauses = [found if len(found) > 1 else [] for found in clauses]
+    clauses = [routed_clauses(text) for text in test.texts]
     units = [
         unit for text, found in zip(test.texts, clauses, strict=True) for unit in (text, *found)
     ]
@@ -165,8 +163,8 @@ def multi_command(
     if mode not in ("ovr", "segments"):
         raise typer.BadParameter("--mode must be ovr or segments")
     text_encoder = encoder_from_option(encoder)
-    try:
-        result = evaluate_multi(
+    run_and_print(
+        lambda: evaluate_multi(
             read_multilabel_jsonl(train),
             read_multilabel_jsonl(test),
             text_encoder,
@@ -174,9 +172,7 @@ def multi_command(
             cache_dir=cache_dir,
             latency_samples=latency_samples,
             seed=seed,
-        )
-    except (InvalidInput, ValueError) as error:
-        message = error.message if isinstance(error, InvalidInput) else str(error)
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(2) from error
-    print_result(result, as_json=as_json, title="multi-topic routing")
+        ),
+        as_json=as_json,
+        title="multi-topic routing",
+    )

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from onethread.assistant.encoder import EncoderChoice, TextEncoder
 from onethread.assistant.evaluation.metrics import percentile_ms
+from onethread.errors import InvalidInput
 
 DEFAULT_LATENCY_SAMPLES = 200
 WARM_UP = 5
@@ -75,3 +76,15 @@ def print_result(result: Mapping[str, Any], *, as_json: bool, title: str) -> Non
         elif isinstance(value, (int, str)) or value is None:
             table.add_row(key, str(value))
     Console().print(table)
+
+
+def run_and_print(compute: Callable[[], Mapping[str, Any]], *, as_json: bool, title: str) -> None:
+    """``print_result`` of ``compute()``; bad input (``InvalidInput``, ``ValueError``) is
+    printed as one error line and exits with status 2."""
+    try:
+        result = compute()
+    except (InvalidInput, ValueError) as error:
+        message = error.message if isinstance(error, InvalidInput) else str(error)
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(2) from error
+    print_result(result, as_json=as_json, title=title)

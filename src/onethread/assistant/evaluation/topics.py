@@ -26,12 +26,11 @@ from onethread.assistant.evaluation.reporting import (
     LatencyOption,
     encoder_from_option,
     evenly_spaced,
-    print_result,
+    run_and_print,
     time_each,
 )
 from onethread.assistant.evaluation.vectors import encode_texts
 from onethread.assistant.routing import RouterConfig, TopicRouter
-from onethread.errors import InvalidInput
 
 
 def evaluate_topics(
@@ -92,8 +91,8 @@ def topics_command(
 ) -> None:
     """Topic routing: accuracy, macro-F1 and per-message latency on a labelled test set."""
     text_encoder = encoder_from_option(encoder)
-    try:
-        result = evaluate_topics(
+    run_and_print(
+        lambda: evaluate_topics(
             read_labelled_csv(train),
             read_labelled_csv(test),
             text_encoder,
@@ -101,9 +100,7 @@ def topics_command(
             seed=seed,
             cache_dir=cache_dir,
             latency_samples=latency_samples,
-        )
-    except (InvalidInput, ValueError) as error:
-        message = error.message if isinstance(error, InvalidInput) else str(error)
-        typer.echo(f"error: {message}", err=True)
-        raise typer.Exit(2) from error
-    print_result(result, as_json=as_json, title="topic routing")
+        ),
+        as_json=as_json,
+        title="topic routing",
+    )
