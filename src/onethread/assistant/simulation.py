@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from onethread.assistant.decision import Decision
 from onethread.assistant.knowledge.index import KnowledgeIndex, Passage
-from onethread.assistant.snapshot import RECENT_MESSAGES, ConversationSnapshot
+from onethread.assistant.snapshot import RECENT_MESSAGES, ConversationSnapshot, read_history
 from onethread.contacts.models import Contact, ContactIdentity
 from onethread.conversations.models import Conversation, Direction, Handler, Message, SenderKind
 from onethread.inboxes.models import AiMode, Inbox
@@ -84,15 +84,7 @@ class SimulatedThread:
     def snapshot(self, now: datetime, *, repeat_days: int | None) -> ConversationSnapshot:
         """What ``load_snapshot`` would read for the thread as it stands at ``now``."""
         recent = self.messages[-RECENT_MESSAGES:]
-        new_messages: list[Message] = []
-        for message in reversed(recent):
-            if message.direction != Direction.INBOUND.value:
-                break
-            new_messages.insert(0, message)
-        last_ai = next(
-            (m for m in reversed(recent) if m.sender_kind == SenderKind.AI.value and m.ai_meta),
-            None,
-        )
+        new_messages, last_ai_meta = read_history(recent)
         return ConversationSnapshot(
             conversation=self._conversation(now),
             contact=self._contact(),
@@ -103,7 +95,7 @@ class SimulatedThread:
             workspace_settings=self.settings,
             new_messages=new_messages,
             history=recent,
-            last_ai_meta=last_ai.ai_meta if last_ai else None,
+            last_ai_meta=last_ai_meta,
             recent_topics=self._recent_topics(now, repeat_days),
         )
 

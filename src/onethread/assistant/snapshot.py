@@ -65,14 +65,7 @@ async def load_snapshot(
         )
     )
     recent.reverse()
-    new_messages: list[Message] = []
-    for message in reversed(recent):
-        if message.direction != Direction.INBOUND.value:
-            break
-        new_messages.insert(0, message)
-    last_ai = next(
-        (m for m in reversed(recent) if m.sender_kind == SenderKind.AI.value and m.ai_meta), None
-    )
+    new_messages, last_ai_meta = read_history(recent)
     inbox_id = new_messages[-1].inbox_id if new_messages else conversation.last_inbox_id
     inbox = await session.get(Inbox, inbox_id) if inbox_id else None
     return ConversationSnapshot(
@@ -83,9 +76,23 @@ async def load_snapshot(
         workspace_settings=WorkspaceSettings.model_validate(workspace.settings),
         new_messages=new_messages,
         history=recent,
-        last_ai_meta=last_ai.ai_meta if last_ai else None,
+        last_ai_meta=last_ai_meta,
         recent_topics=await _recent_topics(session, conversation, repeat_days),
     )
+
+
+def read_history(recent: list[Message]) -> tuple[list[Message], dict[str, Any] | None]:
+    """From the recent public messages (oldest first): the inbound ones since the last
+    reply to the customer, and what the assistant recorded on its last reply."""
+    new_messages: list[Message] = []
+    for message in reversed(recent):
+        if message.direction != Direction.INBOUND.value:
+            break
+        new_messages.insert(0, message)
+    last_ai = next(
+        (m for m in reversed(recent) if m.sender_kind == SenderKind.AI.value and m.ai_meta), None
+    )
+    return new_messages, last_ai.ai_meta if last_ai else None
 
 
 async def _recent_topics(
