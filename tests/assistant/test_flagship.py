@@ -20,6 +20,7 @@ from onethread.demo.billing_api import create_billing_app
 from onethread.demo.playbook import BILLING_TOKEN_SECRET, demo_playbook
 from onethread.jobs.context import JobContext
 from tests.assistant.test_turns import Shop, _ai_replies, _notes
+from tests.channels.conftest import drain
 from tests.conftest import Harness
 from tests.factories import inbound, inbox, workspace
 from tests.fakes.asgi_loopback import ServedApp
@@ -69,6 +70,9 @@ async def _customer(shop: Shop, sender: str, customer_id: str) -> None:
         json={"attributes": {"customer_id": customer_id}},
     )
     await shop.admin.ok("POST", f"/conversations/{first['conversation_id']}/resolve")
+    # Its turn runs now, so that a test's latest decision is the one about its own message
+    # (turns in one worker batch finish in any order).
+    await drain(shop.harness, shop.context)
 
 
 async def test_double_charge_and_broken_export_in_one_reply(demo_shop: Shop) -> None:
