@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,14 +24,16 @@ except ImportError as missing:  # fail loudly: a skipped browser test hides a br
 from sqlalchemy import select, update
 
 from onethread.channels.outbound import queue_reply
-from onethread.conversations.actions.state import do_hand_off
 from onethread.conversations.models import Conversation, Message, SenderKind
 from onethread.db.database import Database
 from onethread.db.types import utcnow
 from onethread.settings import Settings
+from tests.assistant.test_turns import PLAYBOOK
 from tests.channels.test_widget_browser import SECRET, ShopSite, chromium, running_shop
 from tests.channels.widget_server import LiveServer, live_server
+from tests.conftest import truncate_all
 from tests.factories import PASSWORD, Api, inbound, inbox
+from tests.processes import serve_process
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -40,6 +43,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LIVE = 10_000  # ms: how long a live update may take to show
+ASSISTANT = 60_000  # ms: a first assistant turn loads the encoder and trains the router
+REDIS_URL = os.environ.get("ONETHREAD_TEST_REDIS_URL")
 SCREENSHOTS = Path(
     os.environ.get("ONETHREAD_SCREENSHOTS") or tempfile.mkdtemp(prefix="onethread-screens-")
 )
@@ -162,45 +167,41 @@ async def test_sign_in_redirects_and_wrong_password_is_shown(
     assert docs.status_code == 200
 
 
-async def _assistant_replies_then_hands_off(server: LiveServer, conversation_id: int) -> None:
-    """What the assistant's job writes (jobs/assistant_turn.py), through the same actions."""
-    db = Database(server.settings.resolved_database_url)
-    try:
-        async with db.session() as session:
-            rows = await session.execute(
-                select(Conversation).where(Conversation.id == conversation_id)
-            )
-            conversation = rows.scalar_one()
-            await queue_reply(
-                session,
-                conversation,
-                text="Order 1042 left our warehouse yesterday.",
-                sender_kind=SenderKind.AI,
-                ai_meta={
-                    "sources": [{"kind": "action", "ref": "order_status", "title": "Order status"}],
-                    "actions": [{"action": "order_status", "topic": "orders", "outcome": "done"}],
-                },
-            )
-            await do_hand_off(
-                session,
-                conversation,
-                reason="refund_request",
-                summary="Customer asks where order 1042 is and wants a refund.",
-            )
-            await session.commit()
-    finally:
-        await db.dispose()
+ARTICLE = """# Resetting your password
+
+Open Settings, choose Security and click Reset password. We email you a link that
+stays valid for 30 minutes.
+"""
 
 
-async def test_two_agents_and_a_customer(
-    server: LiveServer, shop: ShopSite, browser: Browser, profiles: list[Watched]
+async def _the_assistant_takes_over(admin: Api, inbox_id: int, conversation_id: int) -> None:
+    """A playbook, an article and ``auto`` mode; the thread handed back to the assistant."""
+    for name, domain in (("Technical Support", "support"), ("Billing & Accounts", "service")):
+        await admin.ok("POST", "/teams", 201, json={"name": name, "domain": domain})
+    await admin.ok("PUT", "/playbook", json=PLAYBOOK)
+    await admin.ok("POST", "/knowledge/articles", 201, json={"body": ARTICLE})
+    await admin.ok("PATCH", f"/inboxes/{inbox_id}", json={"ai_mode": "auto"})
+    await admin.ok("POST", f"/conversations/{conversation_id}/handback")
+
+
+@dataclass
+class Topology:
+    """Where each person is connected: one server, or two processes sharing Redis."""
+
+    ada: LiveServer
+    bo: LiveServer
+    customer: LiveServer  # the server the widget speaks to
+
+
+async def _two_agents_and_a_customer(
+    where: Topology, shop: ShopSite, browser: Browser, profiles: list[Watched], name: str
 ) -> None:
-    admin, shop_url = await _setup(server, shop)
+    admin, shop_url = await _setup(where.customer, shop)
     ada = await _profile(browser, profiles)
     bo = await _profile(browser, profiles)
     customer = await _profile(browser, profiles)
-    await _sign_in(ada, server, "ada@shop.example")
-    await _sign_in(bo, server, "bo@shop.example")
+    await _sign_in(ada, where.ada, "ada@shop.example")
+    await _sign_in(bo, where.bo, "bo@shop.example")
     for agent in (ada, bo):
         await expect(agent.locator("#live-state")).to_have_text("live", timeout=LIVE)
 
@@ -213,7 +214,7 @@ async def test_two_agents_and_a_customer(
         await expect(agent.locator("#conversation-list")).to_contain_text(
             "Where is my order?", timeout=LIVE
         )
-    await ada.screenshot(path=SCREENSHOTS / "inbox.png")
+    await ada.screenshot(path=SCREENSHOTS / f"{name}-inbox.png")
 
     await ada.keyboard.press("j")
     await ada.keyboard.press("Enter")
@@ -259,18 +260,82 @@ async def test_two_agents_and_a_customer(
         "Bo Agent assigned you", timeout=LIVE
     )
 
-    await admin.ok("POST", f"/conversations/{conversation_id}/handback")
-    await _assistant_replies_then_hands_off(server, conversation_id)
-    summary = ada.locator("#handoff-summary")
-    await expect(summary).to_contain_text("order 1042 is and wants a refund", timeout=LIVE)
-    await expect(summary).to_contain_text("Handoff from the assistant")
+    # The assistant's real turns (the worker, the encoder, the knowledge base): it answers
+    # from the article, then hands the broken export off to a human with a summary.
+    chat_id = thread[0]["inbox_id"]
+    await _the_assistant_takes_over(admin, chat_id, conversation_id)
+    await box.fill("how do I reset my password")
+    await box.press("Enter")
     ai_reply = timeline.locator(".message.ai")
-    await expect(ai_reply).to_contain_text("Sources: Order status")
-    await expect(ai_reply).to_contain_text("order_status (done)")
+    await expect(ai_reply).to_contain_text("Reset password", timeout=ASSISTANT)
+    await expect(ai_reply).to_contain_text("Sources: Resetting your password")
+    await expect(customer.get_by_text("We email you a link")).to_be_visible(timeout=LIVE)
+    await box.fill("the export button is broken, export to CSV does nothing")
+    await box.press("Enter")
+    summary = ada.locator("#handoff-summary")
+    await expect(summary).to_contain_text("Handoff from the assistant", timeout=ASSISTANT)
+    await expect(summary).to_contain_text("export")
+    await expect(bo.locator("#handoff-summary")).to_contain_text("export", timeout=LIVE)
     await expect(ada.locator("#contact-panel")).to_contain_text("webchat")
-    await ada.screenshot(path=SCREENSHOTS / "conversation.png")
-    await bo.screenshot(path=SCREENSHOTS / "teammate.png")
-    await customer.screenshot(path=SCREENSHOTS / "widget.png")
+    customer_sees = await customer.locator("body").inner_text()
+    assert "Handoff" not in customer_sees
+    assert "Reason:" not in customer_sees
+    await ada.screenshot(path=SCREENSHOTS / f"{name}-conversation.png")
+    await bo.screenshot(path=SCREENSHOTS / f"{name}-teammate.png")
+    await customer.screenshot(path=SCREENSHOTS / f"{name}-widget.png")
+
+
+async def test_two_agents_and_a_customer(
+    server: LiveServer, shop: ShopSite, browser: Browser, profiles: list[Watched]
+) -> None:
+    where = Topology(ada=server, bo=server, customer=server)
+    await _two_agents_and_a_customer(where, shop, browser, profiles, "one-process")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="ONETHREAD_TEST_REDIS_URL is not set (.ci/run sets it)")
+async def test_two_agents_and_a_customer_across_two_processes_and_redis(
+    settings: Settings, shop: ShopSite, browser: Browser, profiles: list[Watched]
+) -> None:
+    """Ada on one ``onethread serve`` process; Bo and the customer's widget on another:
+    every live update in the scenario has to cross Redis."""
+    shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    await _truncate(shared)
+    async with serve_process(shared) as first, serve_process(shared) as second:
+        where = Topology(ada=first, bo=second, customer=second)
+        await _two_agents_and_a_customer(where, shop, browser, profiles, "two-processes")
+
+
+async def _truncate(settings: Settings) -> None:
+    db = Database(settings.resolved_database_url)
+    try:
+        await truncate_all(db)
+    finally:
+        await db.dispose()
+
+
+async def _stored_ai_reply(server: LiveServer, conversation_id: int) -> None:
+    """An assistant reply as its job stores it, with the action behind it."""
+    db = Database(server.settings.resolved_database_url)
+    try:
+        async with db.session() as session:
+            rows = await session.execute(
+                select(Conversation).where(Conversation.id == conversation_id)
+            )
+            await queue_reply(
+                session,
+                rows.scalar_one(),
+                text="Invoice 2291 was charged twice; the refund is on its way.",
+                sender_kind=SenderKind.AI,
+                ai_meta={
+                    "sources": [{"kind": "action", "ref": "invoice", "title": "Invoice lookup"}],
+                    "actions": [
+                        {"action": "refund_invoice", "topic": "billing", "outcome": "done"}
+                    ],
+                },
+            )
+            await session.commit()
+    finally:
+        await db.dispose()
 
 
 async def _backdate_inbound(server: LiveServer, conversation_id: int, days: int) -> None:
@@ -318,6 +383,7 @@ async def test_a_whatsapp_customer_filters_the_window_and_the_actions(
         },
     )
     await _backdate_inbound(server, old["conversation_id"], days=2)
+    await _stored_ai_reply(server, vera["conversation_id"])
 
     page = await _profile(browser, profiles)
     await _sign_in(page, server, "ada@shop.example")
@@ -333,6 +399,9 @@ async def test_a_whatsapp_customer_filters_the_window_and_the_actions(
     for shown in ("Pro", "VIP", "yes", "Customer since", "2021-03-01", "1200", "whatsapp"):
         await expect(panel).to_contain_text(shown)
     await expect(page.locator("#reply-window")).to_contain_text("WhatsApp window open: 23 h")
+    ai_reply = page.locator("#timeline .message.ai")
+    await expect(ai_reply).to_contain_text("Sources: Invoice lookup")
+    await expect(ai_reply).to_contain_text("refund_invoice (done)")
     await page.get_by_label("Canned response").select_option(label="/thanks · Thanks")
     await expect(page.get_by_label("Message")).to_have_value("Thanks for your patience!")
     await page.get_by_role("button", name="Send").click()
