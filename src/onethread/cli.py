@@ -73,6 +73,9 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run a worker process: claim jobs (delivery, assistant turns, timers) until stopped."""
+        # Realtime frames are small JSON: compressing each costs a third of the send
+        # path's CPU for little saved (docs/benchmarks.md, "Realtime").
+        ws_per_message_deflate=False,
     from onethread.jobs.standalone import run_worker
 
     _logging()

@@ -103,11 +103,15 @@ class Socket:
         return frames
 
     async def close_code(self) -> int | None:
+        return (await self.closed())[0]
+
+    async def closed(self) -> tuple[int | None, str]:
+        """The close code and reason the server sent, reading whatever comes before."""
         try:
             while True:
                 await asyncio.wait_for(self.ws.recv(), FRAME_TIMEOUT)
         except ConnectionClosed as closed:
-            return closed.rcvd.code if closed.rcvd else None
+            return (closed.rcvd.code, closed.rcvd.reason) if closed.rcvd else (None, "")
 
 
 @asynccontextmanager

@@ -207,3 +207,43 @@ async def test_pings_are_answered(server: Server) -> None:
     async with agent_socket(server, admin.token) as sock:
         await sock.recv()
         assert await asyncio.wait_for(sock.until_pong(), 5) == []
+
+
+async def test_signing_out_closes_the_sockets_of_that_session_only(server: Server) -> None:
+    admin = await _admin(server)
+    teammate = await agent(admin)
+    api_token = (await teammate.ok("POST", "/tokens", 201, json={"name": "script"}))["token"]
+    async with (
+        agent_socket(server, teammate.token) as tab,
+        agent_socket(server, teammate.token) as other_tab,
+        agent_socket(server, api_token) as script,
+        agent_socket(server, admin.token) as bystander,
+    ):
+        for sock in (tab, other_tab, script, bystander):
+            await sock.recv()
+        await teammate.ok("POST", "/auth/logout", 204)
+        assert await tab.closed() == (4401, "signed out")
+        assert await other_tab.closed() == (4401, "signed out")
+        revoked = await bystander.event("token.revoked")
+        assert revoked["data"]["agent_id"] == teammate.agent_id
+        for sock in (script, bystander):  # other credentials stay connected
+            assert await sock.until_pong() is not None
+
+
+async def test_revoking_an_api_token_or_deactivating_the_agent_closes_their_sockets(
+    server: Server,
+) -> None:
+    admin = await _admin(server)
+    teammate = await agent(admin)
+    created = await teammate.ok("POST", "/tokens", 201, json={"name": "script"})
+    async with (
+        agent_socket(server, created["token"]) as script,
+        agent_socket(server, teammate.token) as tab,
+    ):
+        await script.recv()
+        await tab.recv()
+        await teammate.ok("DELETE", f"/tokens/{created['id']}", 204)
+        assert await script.closed() == (4401, "signed out")
+        await tab.until_pong()  # the session is still valid
+        await admin.ok("PATCH", f"/agents/{teammate.agent_id}", json={"active": False})
+        assert await tab.closed() == (4401, "signed out")

@@ -1,11 +1,14 @@
-"""The pure parts: who receives what, a slow socket's queue, presence aggregation."""
+"""The parts without a server: who receives what, a slow socket's queue, presence
+aggregation, and the Redis bus with Redis down."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from typing import Any
 
+from onethread.events.bus import RedisBus
 from onethread.realtime.audience import (
     Notification,
     agent_receives,
@@ -34,7 +37,13 @@ def test_a_customer_may_only_see_public_replies() -> None:
     assert not customer_may_see(
         _event("message.created", message_id=5, data={**reply, "sender_kind": "contact"})
     )
-    for private in ("note.added", "assistant.decided", "handoff.requested", "message.received"):
+    for private in (
+        "note.added",
+        "assistant.decided",
+        "handoff.requested",
+        "message.received",
+        "token.revoked",
+    ):
         assert not customer_may_see(_event(private, message_id=5, data=reply))
 
 
@@ -48,12 +57,12 @@ def test_notifications_go_to_the_agents_concerned_but_not_the_author() -> None:
 
 
 async def test_a_slow_socket_is_told_to_refetch_and_closed() -> None:
-    connection = Connection(Entry("k", 1, 2, "A"))
+    connection = Connection(Entry("k", 1, 2, "A"), token_id=7)
     for number in range(1, QUEUE_FRAMES + 2):
         connection.offer(json.dumps({"n": number}), event_id=number)
     frames = [connection.queue.get_nowait() for _ in range(connection.queue.qsize())]
     assert frames[0] == (0, json.dumps({"type": "refetch", "last_event_id": QUEUE_FRAMES + 1}))
-    assert frames[1][0] < 0  # then close
+    assert frames[1] == (-4408, "too slow: refetch, then reconnect")  # then close
     assert len(frames) == 2
     connection.offer("later", event_id=QUEUE_FRAMES + 2)
     assert connection.queue.empty()
@@ -90,3 +99,17 @@ async def test_presence_keeps_each_agents_strongest_state_and_expires() -> None:
     assert board.agents(1, 5) == []
     assert changes[-1] == (5, [])
     assert board.snapshot(1) == []
+
+
+async def test_redis_down_never_fails_a_publish_and_local_sockets_still_hear_it() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bus = RedisBus(f"redis://127.0.0.1:{port}/14")
+    await bus.start()  # gives up waiting for the subscription after a bounded time
+    heard = bus.subscribe()
+    try:
+        bus.publish([{"id": 1, "type": "message.received"}])
+        assert heard.queue.get_nowait() == {"id": 1, "type": "message.received"}
+    finally:
+        await bus.stop()

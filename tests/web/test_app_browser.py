@@ -303,6 +303,8 @@ async def test_two_agents_and_a_customer_across_two_processes_and_redis(
     async with serve_process(shared) as first, serve_process(shared) as second:
         where = Topology(ada=first, bo=second, customer=second)
         await _two_agents_and_a_customer(where, shop, browser, profiles, "two-processes")
+        for profile in profiles:  # before the servers stop under the open pages
+            await profile.context.close()
 
 
 async def _truncate(settings: Settings) -> None:

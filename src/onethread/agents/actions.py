@@ -88,6 +88,8 @@ async def do_update_agent(
         data: dict[str, object] = {"id": agent.id, "changed": changed}
         if "availability" in changed:
             data["availability"] = agent.availability
+        if "active" in changed:
+            data["active"] = agent.active
         append_event(
             session, agent.workspace_id, EventType.AGENT_UPDATED, agent_id=by_agent_id, data=data
         )
@@ -140,6 +142,14 @@ def session_expiry(days: int) -> datetime:
 
 
 async def do_revoke_token(session: AsyncSession, token: ApiToken) -> None:
+    """Delete ``token``; its event closes the websockets opened with it, on every process."""
+    append_event(
+        session,
+        token.workspace_id,
+        EventType.TOKEN_REVOKED,
+        agent_id=token.agent_id,
+        data={"id": token.id, "agent_id": token.agent_id},
+    )
     await session.delete(token)
 
 

@@ -31,6 +31,7 @@ from onethread.conversations.schemas import (
     SnoozeIn,
     TopicOut,
     TransferIn,
+    ViewCountsOut,
 )
 from onethread.db.types import MAX_ID, Id
 from onethread.errors import NotFound
@@ -113,6 +114,32 @@ async def list_conversations(
         session, caller.workspace_id, filters, limit=limit, cursor=cursor
     )
     return ConversationPage(items=await _outs(session, rows), next_cursor=next_cursor)
+
+
+# Before "/conversations/{conversation_id}": a path id would claim "counts".
+@router.get("/conversations/counts", response_model=ViewCountsOut)
+async def count_views(
+    caller: CurrentCaller,
+    session: ReadSession,
+    status: Status | None = None,
+    inbox: Id | None = None,
+    topic: Annotated[str | None, Query(max_length=100)] = None,
+    domain: Domain | None = None,
+    language: Annotated[str | None, Query(max_length=16)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="free text")] = None,
+) -> ViewCountsOut:
+    """Exact counts of the inbox's views (mine, unassigned, each team, handled by AI,
+    waiting for a human, all), under the same filters as ``GET /conversations``."""
+    filters = service.ConversationFilters(
+        status=status.value if status else None,
+        inbox_id=inbox,
+        topic=topic,
+        domain=domain.value if domain else None,
+        language=language,
+        q=q,
+    )
+    counts = await service.count_views(session, caller.workspace_id, caller.agent.id, filters)
+    return ViewCountsOut.model_validate(counts)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)

@@ -44,6 +44,21 @@ class ConversationPage(BaseModel):
     next_cursor: str | None
 
 
+class ViewCountsOut(BaseModel):
+    """The inbox's views and how many conversations each holds under the request's filters."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    all: int
+    mine: int = Field(description="Assigned to the caller.")
+    unassigned: int = Field(description="Nobody assigned, and open unless a status is given.")
+    ai: int = Field(description="Handled by the assistant.")
+    waiting: int = Field(description="Handled by a human, nobody assigned yet.")
+    teams: dict[int, int] = Field(
+        description="Team id -> its conversations; teams with none are left out."
+    )
+
+
 class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

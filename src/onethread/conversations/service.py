@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.contacts.models import Contact, ContactIdentity
@@ -14,6 +14,7 @@ from onethread.conversations.models import (
     Conversation,
     ConversationTopic,
     Direction,
+    Handler,
     Message,
     Status,
 )
@@ -205,11 +206,60 @@ async def list_conversations(
     return rows[:limit], next_cursor
 
 
-async def count_conversations(
-    session: AsyncSession, workspace_id: int, filters: ConversationFilters
-) -> int:
-    query = _filtered(workspace_id, filters).with_only_columns(func.count(Conversation.id))
-    return int(await session.scalar(query) or 0)
+@dataclass
+class ViewCounts:
+    """How many conversations each inbox view holds under the same filters."""
+
+    all: int = 0
+    mine: int = 0
+    unassigned: int = 0
+    ai: int = 0
+    waiting: int = 0
+    teams: dict[int, int] = field(default_factory=dict)
+
+
+async def count_views(
+    session: AsyncSession, workspace_id: int, agent_id: int, filters: ConversationFilters
+) -> ViewCounts:
+    """Every view's count in one query: one row per team, each view a ``SUM(CASE …)``.
+
+    The views are the inbox's: mine (assigned to ``agent_id``), unassigned (and open,
+    unless ``filters.status`` names another status), each team, handled by AI, waiting
+    for a human (handler human, nobody assigned), all. ``filters`` narrows every view;
+    its view-defining fields (assignee, handler, team) are the caller's to leave empty.
+    """
+
+    def counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    unassigned = Conversation.assignee_id.is_(None)
+    unassigned_view = (
+        unassigned
+        if filters.status is not None
+        else and_(unassigned, Conversation.status == Status.OPEN.value)
+    )
+    query = (
+        _filtered(workspace_id, filters)
+        .with_only_columns(
+            Conversation.team_id,
+            func.count(Conversation.id),
+            counted(Conversation.assignee_id == agent_id),
+            counted(unassigned_view),
+            counted(Conversation.handler == Handler.AI.value),
+            counted(and_(Conversation.handler == Handler.HUMAN.value, unassigned)),
+        )
+        .group_by(Conversation.team_id)
+    )
+    counts = ViewCounts()
+    for team_id, total, mine, unassigned_open, ai, waiting in await session.execute(query):
+        counts.all += int(total)
+        counts.mine += int(mine)
+        counts.unassigned += int(unassigned_open)
+        counts.ai += int(ai)
+        counts.waiting += int(waiting)
+        if team_id is not None:
+            counts.teams[team_id] = int(total)
+    return counts
 
 
 async def topics_of(

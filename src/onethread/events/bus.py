@@ -1,6 +1,8 @@
 """The realtime bus: in memory for one process, Redis pub/sub across processes.
 
-Publishing never waits on the job queue; it happens right after a commit.
+Publishing never waits on the job queue; it happens right after a commit. It never
+waits on Redis either: batches go to an ordered outbox that one sender drains, so a
+request never fails because Redis is slow or down (see ``RedisChannel``).
 """
 
 from __future__ import annotations
@@ -9,11 +11,18 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 REDIS_CHANNEL = "onethread:events"
+OUTBOX_SIZE = 10_000
+SEND_BATCH = 100
+SUBSCRIBE_WAIT_SECONDS = 5.0
+FLUSH_WAIT_SECONDS = 2.0
+RETRY_SECONDS = 0.5
 
 
 class Subscription:
@@ -69,53 +78,131 @@ class MemoryBus:
         return None
 
 
-class RedisBus(MemoryBus):
-    """Every process publishes to one Redis channel and relays what it hears locally."""
+class RedisChannel:
+    """One Redis pub/sub channel: an ordered outbox out, a listener in.
 
-    def __init__(self, url: str) -> None:
-        super().__init__()
+    ``send`` only queues: one sender task publishes the outbox in order, many messages
+    per round trip (a pipeline), so a later message never overtakes an earlier one.
+    When Redis is down a batch is logged and dropped, and a full outbox drops new
+    messages; nothing is ever raised to the caller. The listener reconnects on its own.
+    Shared by the event bus and the presence relay (``realtime/presence.py``).
+
+    Pub/sub ignores the database number, so off database 0 the channel is suffixed with
+    it (``onethread:events@14``): deployments sharing one Redis do not hear each other.
+    """
+
+    def __init__(self, url: str, channel: str) -> None:
         import redis.asyncio as redis
 
         self._redis = redis.from_url(url)
-        self._listener: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[Any]] = set()
+        db = int(self._redis.connection_pool.connection_kwargs.get("db") or 0)
+        self.channel = f"{channel}@{db}" if db else channel
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_SIZE)
+        self._subscribed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def publish(self, events: list[dict[str, Any]]) -> None:
-        task = asyncio.get_running_loop().create_task(self._publish(events))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _publish(self, events: list[dict[str, Any]]) -> None:
+    def send(self, message: str) -> None:
         try:
-            await self._redis.publish(REDIS_CHANNEL, json.dumps(events))
-        except Exception:  # Redis down: clients catch up from the event log on reconnect.
-            log.warning("could not publish %d events to Redis", len(events), exc_info=True)
+            self._outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            log.warning("Redis outbox of %s full; dropping a message", self.channel)
 
-    async def start(self) -> None:
-        self._listener = asyncio.create_task(self._listen())
+    async def start(self, receive: Callable[[str | bytes], None]) -> None:
+        """Start sending and listening; return once subscribed (or after a bounded wait)."""
+        self._tasks = [
+            asyncio.create_task(self._send_forever()),
+            asyncio.create_task(self._listen_forever(receive)),
+        ]
+        try:
+            await asyncio.wait_for(self._subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("not subscribed to %s yet; carrying on without it", self.channel)
 
-    async def _listen(self) -> None:
+    async def stop(self) -> None:
+        """Give the outbox a moment to drain, then stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox.join(), FLUSH_WAIT_SECONDS)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._redis.aclose()
+
+    async def _send_forever(self) -> None:
+        while True:
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < SEND_BATCH:
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for message in batch:
+                        pipe.publish(self.channel, message)
+                    await pipe.execute()
+            except Exception:
+                log.warning(
+                    "could not publish %d messages to %s", len(batch), self.channel, exc_info=True
+                )
+                await asyncio.sleep(RETRY_SECONDS)
+            finally:
+                for _ in batch:
+                    self._outbox.task_done()
+
+    async def _listen_forever(self, receive: Callable[[str | bytes], None]) -> None:
         while True:
             try:
-                pubsub = self._redis.pubsub()
-                await pubsub.subscribe(REDIS_CHANNEL)
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self.deliver_locally(json.loads(message["data"]))
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self._subscribed.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._hand_over(receive, message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("Redis bus listener lost its connection; retrying", exc_info=True)
+                log.warning("lost the Redis channel %s; retrying", self.channel, exc_info=True)
                 await asyncio.sleep(1)
 
+    def _hand_over(self, receive: Callable[[str | bytes], None], data: str | bytes) -> None:
+        """One message to its reader; a message it cannot take never drops the subscription."""
+        try:
+            receive(data)
+        except Exception:
+            log.warning(
+                "ignored a message on %s that could not be read", self.channel, exc_info=True
+            )
+
+
+class RedisBus(MemoryBus):
+    """Every process delivers its own events at once and relays them through Redis.
+
+    A process skips what it hears from itself (``origin``), so its own sockets never wait
+    for the round trip, and keep getting its events while Redis is down.
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.origin = uuid.uuid4().hex
+        self._channel = RedisChannel(url, REDIS_CHANNEL)
+
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        """Never raises into the request that committed ``events``."""
+        self.deliver_locally(events)
+        try:
+            message = json.dumps({"origin": self.origin, "events": events})
+        except (TypeError, ValueError):
+            log.exception("could not encode %d events for Redis; not relayed", len(events))
+            return
+        self._channel.send(message)
+
+    def _receive(self, raw: str | bytes) -> None:
+        message = json.loads(raw)  # unreadable: RedisChannel logs it and reads on
+        if message["origin"] != self.origin:
+            self.deliver_locally(message["events"])
+
+    async def start(self) -> None:
+        await self._channel.start(self._receive)
+
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-        await self._redis.aclose()
+        await self._channel.stop()
 
 
 def create_bus(redis_url: str | None) -> EventBus:

@@ -10,6 +10,7 @@ class EventType(StrEnum):
     WORKSPACE_UPDATED = "workspace.updated"
     AGENT_CREATED = "agent.created"
     AGENT_UPDATED = "agent.updated"
+    TOKEN_REVOKED = "token.revoked"
     TEAM_CREATED = "team.created"
     TEAM_UPDATED = "team.updated"
     INBOX_CREATED = "inbox.created"

@@ -6,14 +6,22 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
+from sqlalchemy import select
 
-from onethread.agents.models import Agent
+from onethread.agents.models import Agent, ApiToken
 from onethread.agents.service import agent_for_token, list_agents
 from onethread.api.context import AppContext
 from onethread.api.deps import SESSION_COOKIE
 from onethread.db.types import MAX_ID
 from onethread.events.service import events_since, last_event_id
-from onethread.realtime.hub import Connection, Hub, encode, event_frame, hub_of
+from onethread.realtime.hub import (
+    CLOSE_SIGNED_OUT,
+    Connection,
+    Hub,
+    encode,
+    event_frame,
+    hub_of,
+)
 from onethread.realtime.presence import Entry
 from onethread.realtime.sockets import CONNECTION_ENDED, close_quietly, until_first_ends
 
@@ -29,13 +37,25 @@ def _presented_token(websocket: WebSocket, query_token: str) -> str | None:
     return websocket.cookies.get(SESSION_COOKIE) or query_token or None
 
 
-async def _authenticate(websocket: WebSocket, context: AppContext, token: str) -> Agent | None:
+async def _authenticate(
+    websocket: WebSocket, context: AppContext, token: str
+) -> tuple[Agent, ApiToken] | None:
     presented = _presented_token(websocket, token)
     if presented is None:
         return None
     async with context.db.read_session() as session:
-        found = await agent_for_token(session, presented)
-    return found[0] if found is not None else None
+        return await agent_for_token(session, presented)
+
+
+async def _still_valid(context: AppContext, token_id: int) -> bool:
+    """Whether the token (and its agent) survived the sign-outs of the time it took to join."""
+    async with context.db.read_session() as session:
+        found = await session.scalar(
+            select(ApiToken.id)
+            .join(Agent, Agent.id == ApiToken.agent_id)
+            .where(ApiToken.id == token_id, Agent.active.is_(True))
+        )
+    return found is not None
 
 
 async def _hello(context: AppContext, hub: Hub, agent: Agent) -> tuple[int, dict[str, Any]]:
@@ -75,8 +95,8 @@ async def _replay(
 async def _write(websocket: WebSocket, connection: Connection, replayed: set[int]) -> None:
     while True:
         event_id, frame = await connection.queue.get()
-        if event_id < 0:
-            await websocket.close(4408, "too slow: refetch, then reconnect")
+        if event_id < 0:  # Connection.close: the code, and the reason in place of a frame
+            await websocket.close(-event_id, frame)
             return
         if event_id and event_id in replayed:
             continue
@@ -116,15 +136,19 @@ async def realtime_socket(
     """``hello``, then (with ``after``) the missed events or ``refetch``, then live frames."""
     context: AppContext = websocket.app.state.context
     await websocket.accept()  # first, so that a refusal reaches the client as a close code
-    agent = await _authenticate(websocket, context, token)
-    if agent is None:
+    found = await _authenticate(websocket, context, token)
+    if found is None:
         await websocket.close(CLOSE_NOT_AUTHENTICATED, "sign in: the token is missing or invalid")
         return
+    agent, api_token = found
     hub = hub_of(context)
     entry = Entry(hub.presence.new_key(), agent.workspace_id, agent.id, agent.name)
-    connection = Connection(entry)
+    connection = Connection(entry, api_token.id)
     hub.connect(connection)  # before reading the head: no event slips between
     try:
+        if not await _still_valid(context, api_token.id):  # revoked while it connected
+            await websocket.close(CLOSE_SIGNED_OUT, "signed out")
+            return
         head, hello = await _hello(context, hub, agent)
         connection.last_event_id = max(connection.last_event_id, head)
         await websocket.send_text(encode(hello))

@@ -9,8 +9,9 @@
 
 Event types carrying agent-only content (never for a customer): ``note.added`` (a
 private note), ``assistant.decided`` (the assistant's reasoning), ``handoff.requested``
-(its summary), ``conversation.*`` (assignment, team, priority), ``agent.*`` and
-``team.*``, ``playbook.*``, ``knowledge.*``, ``contact.*`` (business attributes).
+(its summary), ``conversation.*`` (assignment, team, priority), ``agent.*``, ``team.*``
+and ``token.*`` (sign-outs), ``playbook.*``, ``knowledge.*``, ``contact.*`` (business
+attributes).
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Each event is encoded once and offered to the sockets of its workspace; every socket
 has a bounded queue drained by its own writer, so a slow socket never holds up the
 others: when its queue overflows it is sent ``refetch`` and closed (``CLOSE_TOO_SLOW``).
+A ``token.revoked`` event (sign-out) closes the sockets opened with that token, and an
+``agent.updated`` deactivating an agent closes theirs (``CLOSE_SIGNED_OUT``): events reach
+every process, so a sign-out on one closes the sockets on all.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from onethread.api.context import AppContext
 from onethread.events.api import EventOut
 from onethread.events.bus import Subscription
 from onethread.events.service import last_event_id
+from onethread.events.types import EventType
 from onethread.realtime.audience import agent_receives, notifications_for
 from onethread.realtime.presence import Agents, Entry, PresenceBoard, create_relay
 
@@ -29,7 +33,7 @@ log = logging.getLogger(__name__)
 HUB_KEY = "realtime"
 QUEUE_FRAMES = 500
 CLOSE_TOO_SLOW = 4408
-_CLOSE = (-1, "")  # the writer's signal to close the socket
+CLOSE_SIGNED_OUT = 4401  # the code of a refused credential (``api.py``)
 
 
 def event_frame(event: dict[str, Any]) -> str:
@@ -47,11 +51,12 @@ class Connection:
     """One agent's socket as the hub sees it: a bounded queue of encoded frames."""
 
     entry: Entry
+    token_id: int
     queue: asyncio.Queue[tuple[int, str]] = field(
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_FRAMES)
     )
     last_event_id: int = 0
-    too_slow: bool = False
+    closing: bool = False
 
     @property
     def workspace_id(self) -> int:
@@ -62,7 +67,7 @@ class Connection:
         return self.entry.agent_id
 
     def offer(self, frame: str, event_id: int = 0) -> None:
-        if self.too_slow:
+        if self.closing:
             return
         if event_id:
             self.last_event_id = max(self.last_event_id, event_id)
@@ -73,11 +78,19 @@ class Connection:
 
     def overflow(self) -> None:
         """Drop what is queued: ``refetch`` from the newest event offered, then close."""
-        self.too_slow = True
+        refetch = encode({"type": "refetch", "last_event_id": self.last_event_id})
+        self.close(CLOSE_TOO_SLOW, "too slow: refetch, then reconnect", refetch)
+
+    def close(self, code: int, reason: str, last_frame: str | None = None) -> None:
+        """Drop what is queued; the writer sends ``last_frame`` if any, then closes."""
+        if self.closing:
+            return
+        self.closing = True
         while not self.queue.empty():
             self.queue.get_nowait()
-        self.queue.put_nowait((0, encode({"type": "refetch", "last_event_id": self.last_event_id})))
-        self.queue.put_nowait(_CLOSE)
+        if last_frame is not None:
+            self.queue.put_nowait((0, last_frame))
+        self.queue.put_nowait((-code, reason))  # a negative id: close with that code
 
 
 class Hub:
@@ -140,6 +153,7 @@ class Hub:
         sockets = self._by_workspace.get(workspace_id)
         if not sockets:
             return
+        self._sign_out(event, sockets)
         frame = event_frame(event)
         event_id = int(event["id"])
         notified = {n.agent_id: encode(n.frame()) for n in notifications_for(event)}
@@ -147,6 +161,19 @@ class Hub:
             connection.offer(frame, event_id)
             if connection.agent_id in notified:
                 connection.offer(notified[connection.agent_id])
+
+    @staticmethod
+    def _sign_out(event: dict[str, Any], sockets: set[Connection]) -> None:
+        """Close the sockets of a revoked token, or of a deactivated agent."""
+        data = event.get("data") or {}
+        if event.get("type") == EventType.TOKEN_REVOKED.value:
+            ended = [c for c in sockets if c.token_id == data.get("id")]
+        elif event.get("type") == EventType.AGENT_UPDATED.value and data.get("active") is False:
+            ended = [c for c in sockets if c.agent_id == data.get("id")]
+        else:
+            return
+        for connection in ended:
+            connection.close(CLOSE_SIGNED_OUT, "signed out")
 
     async def _everyone_refetch(self) -> None:
         for workspace_id, sockets in list(self._by_workspace.items()):

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from onethread.events.bus import RedisChannel
+
 log = logging.getLogger(__name__)
 
 PRESENCE_CHANNEL = "onethread:presence"
-OUTBOX_SIZE = 10_000
-SEND_BATCH = 100
 VIEWING = "viewing"
 TYPING_REPLY = "typing_reply"
 TYPING_NOTE = "typing_note"
@@ -76,66 +76,21 @@ class LocalRelay:
 
 
 class RedisRelay:
-    """Presence changes on their own Redis channel, beside the events'."""
+    """Presence changes on their own Redis channel, beside the events', sent in order
+    (a stop never overtakes its start); Redis down drops changes, which expire elsewhere
+    and the next ping resends."""
 
     def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
-
-        self._redis = redis.from_url(url)
-        self._listener: asyncio.Task[None] | None = None
-        self._sender: asyncio.Task[None] | None = None
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_SIZE)
-        self._subscribed = asyncio.Event()
+        self._channel = RedisChannel(url, PRESENCE_CHANNEL)
 
     def publish(self, message: dict[str, Any]) -> None:
-        try:
-            self._outbox.put_nowait(json.dumps(message))
-        except asyncio.QueueFull:  # Redis too slow: the entry expires elsewhere, pings resend
-            log.warning("presence outbox full; dropping a change")
-
-    async def _send(self) -> None:
-        """One sender, in order (a stop never overtakes its start), pipelined in batches."""
-        while True:
-            batch = [await self._outbox.get()]
-            while not self._outbox.empty() and len(batch) < SEND_BATCH:
-                batch.append(self._outbox.get_nowait())
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for message in batch:
-                        pipe.publish(PRESENCE_CHANNEL, message)
-                    await pipe.execute()
-            except Exception:  # Redis down: entries expire elsewhere; the next ping resends.
-                log.warning("could not publish %d presence changes", len(batch), exc_info=True)
-                await asyncio.sleep(0.5)
+        self._channel.send(json.dumps(message))
 
     async def start(self, receive: Callable[[dict[str, Any]], None]) -> None:
-        self._sender = asyncio.create_task(self._send())
-        self._listener = asyncio.create_task(self._listen(receive))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._subscribed.wait(), timeout=5)
-
-    async def _listen(self, receive: Callable[[dict[str, Any]], None]) -> None:
-        while True:
-            try:
-                pubsub = self._redis.pubsub()
-                await pubsub.subscribe(PRESENCE_CHANNEL)
-                self._subscribed.set()
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        receive(json.loads(message["data"]))
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("Redis presence listener lost its connection; retrying", exc_info=True)
-                await asyncio.sleep(1)
+        await self._channel.start(lambda raw: receive(json.loads(raw)))
 
     async def stop(self) -> None:
-        for task in (self._listener, self._sender):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        await self._redis.aclose()
+        await self._channel.stop()
 
 
 def create_relay(redis_url: str | None) -> PresenceRelay:

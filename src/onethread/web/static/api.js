@@ -62,3 +62,9 @@ export async function apiRaw(method, path, body, contentType) {
   if (!response.ok) throw new ApiError(response.status, isJson ? data : null);
   return data;
 }
+
+// A refresh nobody waits for (a timer, a live event, a poll): a failure, such as the
+// server restarting, is logged and the next refresh tries again; never an uncaught error.
+export function background(promise) {
+  return promise.catch((failure) => console.warn("background refresh failed:", failure.message));
+}

@@ -1,5 +1,6 @@
 // One conversation: timeline across channels, contact panel, composer and actions.
-import { api, el, when } from "./api.js";
+import { api, background, el, when } from "./api.js";
+import { MentionPicker, mentionedIds } from "./mentions.js";
 
 export function contactName(contact) {
   return contact.name || `Contact ${contact.id}`;
@@ -49,13 +50,14 @@ export class Thread {
 
   reloadSoon() {
     clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => this.reload(), 100);
+    this.reloadTimer = setTimeout(() => background(this.reload()), 100);
   }
 
   // --- rendering -----------------------------------------------------------
 
   render() {
     const c = this.conversation;
+    const draft = this.draft();
     this.root.replaceChildren(
       el("div", { class: "thread-main" },
         el("div", { class: "thread-head" },
@@ -73,6 +75,34 @@ export class Thread {
       this.renderContact());
     this.presenceChanged();
     this.root.querySelector("#timeline").lastElementChild?.scrollIntoView({ block: "end" });
+    this.restore(draft);
+  }
+
+  // A live update re-renders the thread: what the agent was writing survives it.
+  draft() {
+    const form = this.root.querySelector("#composer");
+    if (!form || Number(form.dataset.conversation) !== this.id) return null;
+    const text = form.text;
+    return {
+      mode: form.mode.value, inbox: form.inbox_id.value, text: text.value,
+      focused: document.activeElement === text, start: text.selectionStart, end: text.selectionEnd,
+    };
+  }
+
+  restore(draft) {
+    const form = this.root.querySelector("#composer");
+    if (!draft || !form) return;
+    form.mode.value = draft.mode;
+    form.mode.dispatchEvent(new Event("change"));
+    if ([...form.inbox_id.options].some((o) => o.value === draft.inbox)) {
+      form.inbox_id.value = draft.inbox;
+      form.inbox_id.dispatchEvent(new Event("change"));
+    }
+    form.text.value = draft.text;
+    if (draft.focused) {
+      form.text.focus();
+      form.text.setSelectionRange(draft.start, draft.end);
+    }
   }
 
   renderHandoff() {
@@ -146,11 +176,16 @@ export class Thread {
     const mode = el("select", { name: "mode", "aria-label": "Reply or note" },
       el("option", { value: "reply" }, "Reply"), el("option", { value: "note" }, "Private note"));
     const error = el("p", { class: "error", id: "composer-error", role: "alert", hidden: true });
-    const form = el("form", { class: "composer", id: "composer" },
+    const picker = new MentionPicker(text, {
+      // oneself is not offered: mentioning oneself notifies nobody
+      agents: () => this.activeAgents().filter((a) => a.id !== this.state.me.id),
+      enabled: () => mode.value === "note",
+    });
+    const form = el("form", { class: "composer", id: "composer", dataset: { conversation: this.id } },
       el("div", { class: "composer-bar" }, mode, select,
         this.cannedPicker(text),
         el("button", { type: "button", onclick: () => this.suggest(text, error) }, "Insert suggestion")),
-      windowLine, text, error,
+      windowLine, el("div", { class: "composer-text" }, text, picker.list), error,
       el("div", { class: "composer-bar" }, el("small", {}, "Notes: @Name mentions a teammate"),
         el("span", { class: "spacer" }), el("button", { type: "submit" }, "Send")));
     const syncMode = () => {
@@ -160,7 +195,7 @@ export class Thread {
       windowLine.hidden = note;
       text.placeholder = note ? "Private note, only your team sees it. @Name to mention" : "Reply to the customer…";
     };
-    mode.addEventListener("change", syncMode);
+    mode.addEventListener("change", () => { syncMode(); picker.update(); });
     text.addEventListener("input", () => this.typing(mode.value));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.send(form, error); });
     syncMode();
@@ -168,13 +203,8 @@ export class Thread {
     return form;
   }
 
-  mentionedIds(text) {
-    const ids = [];
-    for (const agent of this.state.agents.values()) {
-      const first = agent.name.split(/\s+/)[0];
-      if (text.includes(`@${agent.name}`) || new RegExp(`@${first}\\b`, "i").test(text)) ids.push(agent.id);
-    }
-    return ids;
+  activeAgents() {
+    return [...this.state.agents.values()].filter((a) => a.active !== false);
   }
 
   async send(form, error) {
@@ -183,7 +213,7 @@ export class Thread {
     error.hidden = true;
     try {
       if (form.mode.value === "note") {
-        await api("POST", `/conversations/${this.id}/notes`, { text, mentions: this.mentionedIds(text) });
+        await api("POST", `/conversations/${this.id}/notes`, { text, mentions: mentionedIds(text, this.activeAgents()) });
       } else {
         const inboxId = form.inbox_id.value ? Number(form.inbox_id.value) : null;
         await api("POST", `/conversations/${this.id}/reply`, { text, inbox_id: inboxId });

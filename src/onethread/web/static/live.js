@@ -1,12 +1,14 @@
-// The agents' websocket (docs/realtime.md). The app works without it: when the endpoint
-// is missing or refuses, the header says "offline" and the lists refresh on a timer.
+// The agents' websocket (docs/realtime.md). The app works without it: when the browser
+// has no WebSocket, or the endpoint is missing or refuses, the state is "polling" (the
+// header says the app is not live) and the lists refresh every POLL_MS.
 const PING_MS = 10000;
 const RETRY_MS = 3000;
-const POLL_MS = 15000;
+export const POLL_MS = 15000;
 
 export class Live {
   constructor(handlers) {
-    this.handlers = handlers; // {event, presence, collision, notification, hello, refetch, state}
+    // {event, presence, collision, notification, hello, refetch, state("live" | "polling")}
+    this.handlers = handlers;
     this.socket = null;
     this.lastEventId = null;
     this.viewing = null;
@@ -35,7 +37,6 @@ export class Live {
     socket.addEventListener("close", (closed) => {
       clearInterval(this.pinger);
       this.socket = null;
-      this.handlers.state("offline");
       this.poll();
       if (closed.code === 4401) return;
       // Never opened: the endpoint is not there (yet); retry slowly, keep polling meanwhile.
@@ -67,6 +68,7 @@ export class Live {
   }
 
   poll() {
+    this.handlers.state("polling");
     if (this.pollTimer) return;
     this.pollTimer = setInterval(() => this.handlers.refetch({ polled: true }), POLL_MS);
   }

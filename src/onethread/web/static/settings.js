@@ -1,4 +1,5 @@
-// Admin settings: agents, teams, inboxes' AI mode, business hours, playbook, knowledge.
+// Admin settings: agents, teams, inboxes' AI mode, business hours, playbook, knowledge,
+// canned responses.
 import { api, apiRaw, el, when } from "./api.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -84,8 +85,73 @@ async function savePlaybook() {
 
 async function loadArticles() {
   const page = await api("GET", "/knowledge/articles?limit=200");
-  byId("articles").replaceChildren(...page.items.map((a) => el("tr", {},
-    el("td", {}, a.title), el("td", {}, a.language), el("td", {}, a.chunk_count), el("td", {}, when(a.updated_at)))));
+  byId("articles").replaceChildren(...page.items.map((a) => el("tr", { dataset: { id: a.id } },
+    el("td", {}, a.title), el("td", {}, a.language), el("td", {}, a.chunk_count), el("td", {}, when(a.updated_at)),
+    el("td", {},
+      el("button", { type: "button", "aria-label": `Edit ${a.title}`, onclick: guarded(() => editArticle(a.id)) }, "Edit"),
+      " ",
+      el("button", { type: "button", "aria-label": `Delete ${a.title}`, onclick: guarded(() => deleteArticle(a)) }, "Delete")))));
+}
+
+async function editArticle(id) {
+  const article = await api("GET", `/knowledge/articles/${id}`);
+  const form = byId("article-form");
+  form.id.value = article.id;
+  form.title.value = article.title;
+  form.body.value = article.body;
+  form.hidden = false;
+  form.title.focus();
+}
+
+async function saveArticle() {
+  const form = byId("article-form");
+  const article = await api("PATCH", `/knowledge/articles/${form.id.value}`, { title: form.title.value, body: form.body.value });
+  form.hidden = true;
+  saved("knowledge-saved", `Saved ${article.title}: ${article.chunks.length} chunks`);
+  await loadArticles();
+}
+
+async function deleteArticle(article) {
+  if (!window.confirm(`Delete the article ${article.title}?`)) return;
+  await api("DELETE", `/knowledge/articles/${article.id}`);
+  saved("knowledge-saved", `Deleted ${article.title}`);
+  await loadArticles();
+}
+
+async function loadCanned() {
+  const canned = await api("GET", "/canned_responses");
+  byId("canned").replaceChildren(...canned.map((c) => el("tr", { dataset: { id: c.id } },
+    el("td", {}, `/${c.shortcut}`), el("td", {}, c.title), el("td", { class: "clip" }, c.text),
+    el("td", {},
+      el("button", { type: "button", "aria-label": `Edit /${c.shortcut}`, onclick: () => editCanned(c) }, "Edit"),
+      " ",
+      el("button", { type: "button", "aria-label": `Delete /${c.shortcut}`, onclick: guarded(() => deleteCanned(c)) }, "Delete")))));
+}
+
+function editCanned(canned) {
+  const form = byId("canned-form");
+  for (const name of ["id", "shortcut", "title", "text"]) form[name].value = canned ? canned[name] : "";
+  byId("canned-submit").textContent = canned ? "Save canned response" : "Add canned response";
+  byId("canned-cancel").hidden = !canned;
+  if (canned) form.shortcut.focus();
+}
+
+async function saveCanned() {
+  const form = byId("canned-form");
+  const body = { shortcut: form.shortcut.value, title: form.title.value, text: form.text.value };
+  const canned = form.id.value
+    ? await api("PATCH", `/canned_responses/${form.id.value}`, body)
+    : await api("POST", "/canned_responses", body);
+  editCanned(null);
+  saved("canned-saved", `Saved /${canned.shortcut}`);
+  await loadCanned();
+}
+
+async function deleteCanned(canned) {
+  if (!window.confirm(`Delete the canned response /${canned.shortcut}?`)) return;
+  await api("DELETE", `/canned_responses/${canned.id}`);
+  saved("canned-saved", `Deleted /${canned.shortcut}`);
+  await loadCanned();
 }
 
 async function upload() {
@@ -121,9 +187,15 @@ async function boot() {
   byId("playbook-form").addEventListener("submit", guarded(savePlaybook));
   byId("upload-form").addEventListener("submit", guarded(upload));
   byId("reindex").addEventListener("click", guarded(reindex));
+  byId("article-form").addEventListener("submit", guarded(saveArticle));
+  byId("article-cancel").addEventListener("click", () => { byId("article-form").hidden = true; });
+  byId("canned-form").addEventListener("submit", guarded(saveCanned));
+  byId("canned-cancel").addEventListener("click", () => editCanned(null));
   const me = await api("GET", "/auth/me");
   byId("me-name").textContent = me.name;
-  await Promise.all([loadAgents(), loadTeams(), loadInboxes(), loadHours(), loadPlaybook(), loadArticles()]);
+  await Promise.all([
+    loadAgents(), loadTeams(), loadInboxes(), loadHours(), loadPlaybook(), loadArticles(), loadCanned(),
+  ]);
 }
 
 boot().catch(showError);
