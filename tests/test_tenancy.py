@@ -260,6 +260,7 @@ ID_ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/conversations/{conversation_id}/snooze"): Case(_in_a_day),
     ("POST", "/conversations/{conversation_id}/resolve"): Case(),
     ("POST", "/conversations/{conversation_id}/reopen"): Case(),
+    ("GET", "/conversations/{conversation_id}/surveys"): Case(),
     ("DELETE", "/tokens/{token_id}"): Case(),
     ("POST", "/jobs/{job_id}/retry"): Case(admin_only=True),
     ("GET", "/messages/{message_id}/attachments/{index}"): Case(),

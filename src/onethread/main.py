@@ -45,6 +45,7 @@ from onethread.realtime.hub import running_hub
 from onethread.settings import Settings
 from onethread.web import routes as web_routes
 from onethread.workspaces import api as workspaces_api
+from onethread.surveys import api as surveys_api
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def api_router() -> APIRouter:
         canned_api,
         knowledge_api,
         widget_api,
+        surveys_api,
         realtime_api,
     ):
         router.include_router(module.router)

@@ -10,6 +10,7 @@ from onethread.inboxes.models import Inbox
 from onethread.knowledge.models import Article, Chunk
 from onethread.outbox.models import Job, WorkerHeartbeat
 from onethread.playbook.models import PlaybookRecord
+from onethread.surveys.models import Survey
 from onethread.workspaces.models import Workspace
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "Job",
     "Message",
     "PlaybookRecord",
+    "Survey",
     "Team",
     "TeamMember",
     "WorkerHeartbeat",

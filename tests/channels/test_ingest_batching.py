@@ -21,9 +21,11 @@ from onethread.events.log import append_event
 from onethread.events.models import Event
 from onethread.events.types import EventType
 from onethread.inboxes.models import Inbox
+from onethread.jobs.context import JobContext
 from onethread.outbox.models import Job
+from onethread.surveys.models import Survey
 from onethread.workspaces.models import Workspace
-from tests.channels.conftest import fixture, meta_bytes, post_meta
+from tests.channels.conftest import drain, fixture, meta_bytes, post_meta
 from tests.channels.test_whatsapp_e2e import path_of, whatsapp_inbox
 from tests.conftest import Harness
 from tests.factories import workspace
@@ -431,6 +433,97 @@ async def test_one_batch_of_every_kind_of_arrival(harness: Harness, graph: FakeG
     # 3 old + 15551111 + 15552222 + 15553333 + the twins as one person
     assert (contacts, threads) == (7, 7)
     assert (stored, received, turns) == (3 + 8, 3 + 8, 3 + 8)
+
+
+async def test_a_survey_answer_is_left_to_the_general_path_with_the_same_rows(
+    harness: Harness, graph: FakeGraphApi, job_context: JobContext
+) -> None:
+    """Two resolved threads, each asked CSAT: one answer comes through a webhook (the batch
+    step, then the ordered path), the other straight through the general path. The batch
+    step takes neither; both are stored alike, and neither reopens its thread."""
+    admin = await workspace(harness)
+    created = await whatsapp_inbox(admin, graph)
+    surveys = {"ai_mode": "off", "config": {"surveys": {"csat": True}}}
+    await admin.ok("PATCH", f"/inboxes/{created['id']}", json=surveys)
+    path = path_of(created)
+    numbers = ("15550011", "15550012")
+    for number in numbers:
+        raw = text_webhook(f"w.q{number}", number, "Help?")
+        assert (await post_meta(harness.client, path, raw)).status_code == 200
+    async with harness.db.read_session() as session:
+        threads = (await session.scalars(select(Conversation).order_by(Conversation.id))).all()
+    for thread in threads:
+        await admin.ok("POST", f"/conversations/{thread.id}/resolve")
+    await drain(harness, job_context)
+    async with harness.db.read_session() as session:  # as resolved, to compare after
+        threads = (await session.scalars(select(Conversation).order_by(Conversation.id))).all()
+    answer = "4 - slow but solved"
+    async with harness.db.session() as session:
+        ws = await session.get(Workspace, admin.workspace_id)
+        box = await session.get(Inbox, created["id"])
+        assert ws is not None
+        assert box is not None
+        ref = InboxRef(box.id, ws.id, box.channel)
+        offered = Arrival(ref, inbound_from(numbers[0], "w.a0", answer))
+        assert await do_record_many(session, [offered]) == [None]
+    webhook = await post_meta(harness.client, path, text_webhook("w.a0", numbers[0], answer))
+    assert webhook.status_code == 200
+    async with harness.db.session() as session:
+        general = await record_in_general(
+            session, ws, box, inbound_from(numbers[1], "w.a1", answer)
+        )
+    assert general.outcome == "survey_answer"
+
+    async def rows_of(thread: Conversation) -> dict[str, Any]:
+        async with harness.db.read_session() as session:
+            stored = await session.get(Conversation, thread.id)
+            message = await session.scalar(
+                select(Message)
+                .where(Message.conversation_id == thread.id, Message.direction == "in")
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+            survey = await session.scalar(select(Survey).where(Survey.conversation_id == thread.id))
+            events = (
+                await session.scalars(
+                    select(Event).where(Event.conversation_id == thread.id).order_by(Event.id)
+                )
+            ).all()
+        assert stored is not None
+        assert message is not None
+        skip = (*IDS, *TIMES, "external_id", "sent_at")
+        return {
+            "thread": (stored.status, stored.resolved_at == thread.resolved_at),
+            "message": columns(message, *skip),
+            "survey": columns(
+                survey, *skip, "question_message_id", "answer_message_id", "asked_at", "answered_at"
+            ),
+            "events": [(e.type, e.data) for e in events][-2:],
+        }
+
+    by_webhook, by_general = [await rows_of(thread) for thread in threads]
+    assert by_webhook == by_general
+    assert by_webhook["thread"] == ("resolved", True), "still resolved, as it was"
+    assert by_webhook["events"] == [
+        (
+            "message.received",
+            {
+                "inbox_id": created["id"],
+                "channel": "whatsapp",
+                "outcome": "survey_answer",
+                "attachments": 0,
+            },
+        ),
+        (
+            "survey.answered",
+            {"kind": "csat", "score": 4, "comment": "slow but solved", "handler": "ai"},
+        ),
+    ]
+    async with harness.db.read_session() as session:
+        turns = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind == "assistant.turn")
+        )
+    assert turns == 2, "the first messages' turns only: answers wake no assistant"
 
 
 async def test_a_failing_batch_step_reruns_each_unit_alone(harness: Harness) -> None:

@@ -280,7 +280,7 @@ async def resolve(
     conversation_id: Id, caller: CurrentCaller, session: WriteSession
 ) -> ConversationOut:
     conversation = await _writable(session, caller, conversation_id)
-    actions.do_resolve(session, conversation, by=caller.agent)
+    await actions.do_resolve(session, conversation, by=caller.agent)
     return await _done(session, conversation)
 
 

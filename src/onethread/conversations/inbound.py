@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 from onethread.contacts.identity import SenderIdentity
 
-ThreadOutcome = Literal["joined", "reopened", "created", "duplicate"]
+# "survey_answer": a reply to a satisfaction survey, stored in the resolved thread
+# without reopening it (docs/surveys.md).
+ThreadOutcome = Literal["joined", "reopened", "created", "duplicate", "survey_answer"]
 
 
 @dataclass

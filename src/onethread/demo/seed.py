@@ -269,7 +269,7 @@ async def _apply(
     elif verb == "assign":
         actions.do_assign(session, conversation, named, by=cast.admin)
     elif verb == "resolve":
-        actions.do_resolve(session, conversation, by=assignee)
+        await actions.do_resolve(session, conversation, by=assignee)
     elif verb == "snooze":
         until = utcnow() + timedelta(hours=float(args[0]))
         actions.do_snooze(session, conversation, until=until, by=assignee or cast.admin)

@@ -43,3 +43,6 @@ class EventType(StrEnum):
     ASSISTANT_DECIDED = "assistant.decided"
     CANNED_RESPONSE_SAVED = "canned_response.saved"
     CANNED_RESPONSE_DELETED = "canned_response.deleted"
+    SURVEY_ASKED = "survey.asked"
+    SURVEY_SKIPPED = "survey.skipped"
+    SURVEY_ANSWERED = "survey.answered"

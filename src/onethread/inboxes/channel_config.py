@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, Validatio
 
 from onethread.errors import InvalidInput
 from onethread.inboxes.models import ChannelKind
+from onethread.inboxes.schemas import SurveySettings
 
 META_GRAPH_URL = "https://graph.facebook.com/v25.0"
 TWILIO_API_URL = "https://api.twilio.com"
@@ -20,6 +21,7 @@ class ChannelConfig(BaseModel):
         default=False,
         description="Deliver replies to the local sandbox instead of the provider (demos, trials).",
     )
+    surveys: SurveySettings = Field(default_factory=SurveySettings)
 
     @classmethod
     def secret_fields(cls) -> list[str]:

@@ -8,6 +8,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from onethread.inboxes.models import AiMode, ChannelKind
 
 
+class SurveySettings(BaseModel):
+    """The satisfaction surveys an inbox asks after a resolution (docs/surveys.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    csat: bool = Field(default=False, description="Ask CSAT (1-5) after a resolution.")
+    nps: bool = Field(default=False, description="Ask NPS (0-10), after the CSAT answer if both.")
+    delay_seconds: int = Field(
+        default=0, ge=0, le=7 * 24 * 3600, description="Wait this long after the resolution."
+    )
+
+
 class InboxCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

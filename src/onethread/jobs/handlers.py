@@ -19,6 +19,8 @@ from onethread.conversations.models import Conversation
 from onethread.jobs.assistant_turn import run_assistant_turn
 from onethread.jobs.context import JobContext
 from onethread.outbox.models import Job
+from onethread.surveys.actions import SURVEY_ASK
+from onethread.surveys.asking import ask_survey
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,14 @@ async def _wake(context: JobContext, job: Job) -> None:
             do_wake(session, conversation, due=datetime.fromisoformat(job.payload["until"]))
 
 
+async def _ask_survey(context: JobContext, job: Job) -> None:
+    await ask_survey(context.db, job.payload)
+
+
 HANDLERS: dict[str, Handler] = {
     DELIVERY_SEND: _send,
     MEDIA_FETCH: _fetch_media,
     CONVERSATION_WAKE: _wake,
     ASSISTANT_TURN: run_assistant_turn,
+    SURVEY_ASK: _ask_survey,
 }

@@ -1,46 +1,22 @@
-"""What the conversation actions share: job kinds, the event helper, taking a thread."""
+"""What the conversation actions share: job kinds, reopening and taking a thread."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.agents.models import Agent
+from onethread.conversations.events import conversation_event
 from onethread.conversations.models import (
     Conversation,
     Handler,
     Status,
 )
-from onethread.events.log import append_event
 from onethread.events.types import EventType
 
 # The job kinds these actions enqueue (handlers: jobs/handlers.py).
 ASSISTANT_TURN = "assistant.turn"
 DELIVERY_SEND = "delivery.send"
 CONVERSATION_WAKE = "conversation.wake"
-
-
-def conversation_event(
-    session: AsyncSession,
-    conversation: Conversation,
-    type: EventType,
-    *,
-    agent_id: int | None = None,
-    message_id: int | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Append an event about ``conversation`` (its workspace and contact filled in)."""
-    append_event(
-        session,
-        conversation.workspace_id,
-        type,
-        conversation_id=conversation.id,
-        contact_id=conversation.contact_id,
-        agent_id=agent_id,
-        message_id=message_id,
-        data=data,
-    )
 
 
 def reopen_thread(

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onethread.agents.models import Agent
 from onethread.conversations.actions.common import (
     DELIVERY_SEND,
-    conversation_event,
     take_for_humans,
 )
+from onethread.conversations.events import conversation_event
 from onethread.conversations.models import (
     DELIVERY_RANK,
     Conversation,

@@ -18,7 +18,6 @@ from onethread.contacts.actions import ResolvedSender, do_resolve_sender
 from onethread.contacts.models import Contact
 from onethread.conversations.actions.common import (
     ASSISTANT_TURN,
-    conversation_event,
     reopen_thread,
 )
 from onethread.conversations.actions.receiving_many import (
@@ -27,6 +26,7 @@ from onethread.conversations.actions.receiving_many import (
     RecordedInbound,
     do_record_many,
 )
+from onethread.conversations.events import conversation_event
 from onethread.conversations.inbound import InboundMessage, ThreadOutcome
 from onethread.conversations.models import (
     Conversation,
@@ -45,6 +45,8 @@ from onethread.db.types import utcnow
 from onethread.events.types import EventType
 from onethread.inboxes.models import Inbox
 from onethread.outbox.actions import enqueue
+from onethread.surveys.actions import do_record_answer
+from onethread.surveys.service import PendingAnswer, answer_to_pending_survey
 from onethread.workspaces.models import Workspace
 from onethread.workspaces.service import settings_of
 
@@ -81,7 +83,8 @@ async def do_record_inbound(
 async def record_in_general(
     session: AsyncSession, workspace: Workspace, inbox: Inbox, inbound: InboundMessage
 ) -> RecordedInbound:
-    """Any received message, through the ORM: duplicates, linking, reopening, new threads."""
+    """Any received message, through the ORM: duplicates, linking, reopening, new threads,
+    and replies to a survey (recorded as its answer, without reopening the thread)."""
     if inbound.external_id:
         known = await session.scalar(
             _FIND_DUPLICATE, {"inbox_id": inbox.id, "external_id": inbound.external_id}
@@ -97,7 +100,9 @@ async def record_in_general(
 
     sender = await do_resolve_sender(session, workspace.id, inbound.sender)
     now = utcnow()
-    conversation, outcome = await _thread_for(session, workspace, inbox, sender, now)
+    conversation, outcome, survey_answer = await _thread_for(
+        session, workspace, inbox, sender, inbound, now
+    )
     message = Message(
         workspace_id=workspace.id,
         conversation_id=conversation.id,
@@ -140,12 +145,15 @@ async def record_in_general(
             "attachments": len(inbound.attachments),
         },
     )
-    enqueue(
-        session,
-        ASSISTANT_TURN,
-        {"conversation_id": conversation.id, "message_id": message.id},
-        workspace_id=workspace.id,
-    )
+    if survey_answer is not None:  # an answer is not a question: the assistant stays out
+        await do_record_answer(session, conversation, survey_answer, message, inbox)
+    else:
+        enqueue(
+            session,
+            ASSISTANT_TURN,
+            {"conversation_id": conversation.id, "message_id": message.id},
+            workspace_id=workspace.id,
+        )
     return RecordedInbound(message, conversation, sender.contact, outcome)
 
 
@@ -154,19 +162,28 @@ async def _thread_for(
     workspace: Workspace,
     inbox: Inbox,
     sender: ResolvedSender,
+    inbound: InboundMessage,
     now: datetime,
-) -> tuple[Conversation, ThreadOutcome]:
+) -> tuple[Conversation, ThreadOutcome, PendingAnswer | None]:
+    """The message's thread and how it got there; with the survey it answers, if any."""
     contact = sender.contact
     last = None
     if not sender.contact_created:  # a contact created in this unit of work has no thread yet
         current = await open_conversation_of(session, contact.id)
         if current is not None:
-            return current, "joined"
+            return current, "joined", None
         window = timedelta(hours=settings_of(workspace).reopen_window_hours)
         last = await latest_resolved_conversation(session, contact.id)
         if last is not None and last.resolved_at is not None and now - last.resolved_at <= window:
+            # A survey answer joins the resolved thread without reopening it. Only this
+            # path sees resolved threads: the batch path leaves them all here.
+            answer = await answer_to_pending_survey(
+                session, last, inbox.id, inbound.text, inbound.interactive
+            )
+            if answer is not None:
+                return last, "survey_answer", answer
             reopen_thread(session, last, agent_id=None, by="message")
-            return last, "reopened"
+            return last, "reopened", None
     conversation = Conversation(
         workspace_id=workspace.id,
         contact_id=contact.id,
@@ -188,4 +205,4 @@ async def _thread_for(
         EventType.CONVERSATION_CREATED,
         data={"previous_conversation_id": last.id if last else None},
     )
-    return conversation, "created"
+    return conversation, "created", None

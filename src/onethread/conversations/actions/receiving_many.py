@@ -9,6 +9,8 @@ number of messages (docs/benchmarks.md, "Webhook ingest over HTTP"). The rows ar
 ``do_record_inbound``'s general path writes; what this path does not take (a duplicate,
 a contact to link by phone or email, a thread to reopen or create for a known contact,
 a second message of one sender, thread or verified phone in the batch) is left to it.
+So is a reply to a satisfaction survey: surveys are asked in resolved threads, which
+this path never takes (``docs/surveys.md``).
 """
 
 from __future__ import annotations

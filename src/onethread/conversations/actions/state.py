@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onethread.agents.models import Agent, Team
 from onethread.conversations.actions.common import (
     CONVERSATION_WAKE,
-    conversation_event,
     reopen_thread,
 )
 from onethread.conversations.actions.messages import do_add_note
+from onethread.conversations.events import conversation_event
 from onethread.conversations.models import (
     Conversation,
     ConversationTopic,
@@ -31,6 +31,7 @@ from onethread.db.types import utcnow
 from onethread.errors import Conflict, InvalidInput
 from onethread.events.types import EventType
 from onethread.outbox.actions import enqueue
+from onethread.surveys.actions import do_schedule_surveys
 
 
 def do_assign(
@@ -159,7 +160,10 @@ def do_hand_back(session: AsyncSession, conversation: Conversation, *, by: Agent
     )
 
 
-def do_resolve(session: AsyncSession, conversation: Conversation, *, by: Agent | None) -> None:
+async def do_resolve(
+    session: AsyncSession, conversation: Conversation, *, by: Agent | None
+) -> None:
+    """Resolved, by an agent or (``by=None``) the assistant; the inbox's surveys follow."""
     if conversation.status == Status.RESOLVED.value:
         raise Conflict("the conversation is already resolved")
     conversation.status = Status.RESOLVED.value
@@ -177,6 +181,7 @@ def do_resolve(session: AsyncSession, conversation: Conversation, *, by: Agent |
             "team_id": conversation.team_id,
         },
     )
+    await do_schedule_surveys(session, conversation)
 
 
 async def do_reopen(session: AsyncSession, conversation: Conversation, *, by: Agent) -> None:
