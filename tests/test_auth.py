@@ -221,11 +221,15 @@ ADMIN_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/canned_responses"): {"shortcut": "hello", "title": "Hello", "text": "Hi there!"},
     ("PATCH", "/canned_responses/{canned_id}"): {"title": "Greeting"},
     ("DELETE", "/canned_responses/{canned_id}"): None,
+    ("POST", "/contacts/import"): None,  # files: see MULTIPART
 }
 
 # Routes that take files (multipart/form-data) instead of a JSON body, and valid files.
 MULTIPART: dict[tuple[str, str], list[tuple[str, tuple[str, bytes]]]] = {
     ("POST", "/knowledge/upload"): [("files", ("faq.md", b"# FAQ\n\nAsk us anything."))],
+    ("POST", "/contacts/import"): [
+        ("file", ("contacts.csv", b"email,plan\nnew@example.com,Team\n"))
+    ],
 }
 
 

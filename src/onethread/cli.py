@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from onethread.assistant.evaluation.cli import eval_app
+from onethread.contacts.cli import contacts_app
 from onethread.knowledge.cli import kb_app
 from onethread.playbook.cli import playbook_app
 from onethread.settings import Settings
@@ -28,6 +29,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
+app.add_typer(contacts_app, name="contacts")
 
 console = Console()
 err_console = Console(stderr=True)

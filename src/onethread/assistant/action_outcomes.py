@@ -22,6 +22,7 @@ class ActionDone:
     reply_text: str
     facts_text: list[str] = field(default_factory=list)
     language: str = ""
+    contact_updates: dict[str, Any] = field(default_factory=dict)  # from ``updates_contact``
 
 
 @dataclass(frozen=True)

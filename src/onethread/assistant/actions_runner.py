@@ -148,7 +148,22 @@ def _replied(
     chosen, source = _template(action.reply, language, default_language)
     text = render_text(source, {**context, "result": result}) if source else ""
     facts_text = [redact(fact, secrets) for fact in scalar_texts(result)]
-    return ActionDone(result, redact(text, secrets), facts_text, chosen)
+    updates = contact_updates(action.updates_contact, result)
+    return ActionDone(result, redact(text, secrets), facts_text, chosen, updates)
+
+
+def contact_updates(mapping: Mapping[str, str], result: Any) -> dict[str, Any]:
+    """Attribute → value for each ``updates_contact`` field the result has (null included)."""
+    updates: dict[str, Any] = {}
+    for attribute, path in mapping.items():
+        value = result
+        for key in path.split("."):
+            if not isinstance(value, dict) or key not in value:
+                break
+            value = value[key]
+        else:
+            updates[attribute] = value
+    return updates
 
 
 def _template(

@@ -90,6 +90,7 @@ class ActionRun:
     outcome: str  # done, not_found, needs_slots, needs_identity, failed
     detail: str = ""
     facts: list[str] = field(default_factory=list)
+    contact_updates: dict[str, Any] = field(default_factory=dict)  # written with the decision
 
 
 @dataclass
@@ -149,7 +150,12 @@ class Decision:
             "slots": understanding.slots if understanding else {},
             "sentiment": round(understanding.sentiment, 3) if understanding else None,
             "sources": [source.cited() for source in self.sources],
-            "actions": [asdict(run) for run in self.actions],
+            # Which attributes an action refreshed, not their values: the event log and
+            # every agent's socket get the decision; contact.updated carries the change.
+            "actions": [
+                {**asdict(run), "contact_updates": sorted(run.contact_updates)}
+                for run in self.actions
+            ],
             "handed_off": [
                 {"topic": part.topic, "reason": part.reason.value} for part in self.handoff_parts
             ],

@@ -167,8 +167,10 @@ class Turn:
         )
         title = topic.title or topic.name
         match outcome:
-            case ActionDone(reply_text=text, facts_text=facts):
-                self.actions.append(ActionRun(action.name, topic.name, "done", facts=facts))
+            case ActionDone(reply_text=text, facts_text=facts, contact_updates=updates):
+                self.actions.append(
+                    ActionRun(action.name, topic.name, "done", facts=facts, contact_updates=updates)
+                )
                 source = Source("action", action.name, title, "\n".join(facts))
                 self.parts.append(ReplyPart(topic.name, text, [source]))
             case ActionNotFound(reply_text=text):

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from itertools import groupby
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.contacts.identity import SenderIdentity, normalize_email, normalize_phone
 from onethread.contacts.models import Contact, ContactIdentity
 from onethread.contacts.service import find_contact_by_verified, find_identity
+from onethread.contacts.value import (
+    CHURNED_AT,
+    CUSTOMER_SINCE,
+    changed_keys,
+    check_dates,
+    validated_attributes,
+)
 from onethread.conversations.models import Conversation, ConversationTopic, Message, Status
 from onethread.db.types import utcnow
 from onethread.errors import Conflict, InvalidInput
-from onethread.events.log import append_event
+from onethread.events.log import append_event, append_events
 from onethread.events.types import EventType
 
 
@@ -107,7 +115,11 @@ async def do_create_contact(
         email=_valid_email(email),
         phone=_valid_phone(phone),
         language=language,
-        attributes=attributes,
+        attributes={
+            key: value
+            for key, value in validated_attributes({}, attributes).items()
+            if value is not None
+        },
         created_at=utcnow(),
         updated_at=utcnow(),
     )
@@ -125,29 +137,166 @@ async def do_create_contact(
 
 
 def do_update_contact(
-    session: AsyncSession, contact: Contact, changes: dict[str, Any], *, by_agent_id: int | None
+    session: AsyncSession,
+    contact: Contact,
+    changes: dict[str, Any],
+    *,
+    by_agent_id: int | None,
+    source: str | None = None,
 ) -> Contact:
-    """Apply the fields present in ``changes``; attributes merge, a None value removes one."""
+    """Apply the fields present in ``changes``; attributes merge, a None value removes one.
+
+    Customer value attributes are validated (``contacts/value.py``); ``source`` says what
+    other than an agent made the change (``action:<name>``), in the event."""
     if "email" in changes:
         changes["email"] = _valid_email(changes["email"])
     if "phone" in changes:
         changes["phone"] = _valid_phone(changes["phone"])
+    attributes = changes.get("attributes")
+    if attributes is not None:
+        attributes = validated_attributes(contact.attributes, attributes)
     for name in ("name", "email", "phone", "language"):
         if name in changes:
             setattr(contact, name, changes[name])
-    if changes.get("attributes") is not None:
-        merged = {**contact.attributes, **changes["attributes"]}
+    if attributes is not None:
+        merged = {**contact.attributes, **attributes}
         contact.attributes = {key: value for key, value in merged.items() if value is not None}
     contact.updated_at = utcnow()
+    data: dict[str, Any] = {"changed": sorted(changes)}
+    if attributes is not None:
+        data["attributes"] = sorted(attributes)
+    if source is not None:
+        data["source"] = source
     append_event(
         session,
         contact.workspace_id,
         EventType.CONTACT_UPDATED,
         contact_id=contact.id,
         agent_id=by_agent_id,
-        data={"changed": sorted(changes)},
+        data=data,
     )
     return contact
+
+
+def do_refresh_attributes(
+    session: AsyncSession, contact: Contact, attributes: dict[str, Any], *, source: str
+) -> bool:
+    """Set attributes another system reported (an action's result); an event only when
+    one of them changed. Raises ``InvalidInput`` for an invalid customer value."""
+    stored = validated_attributes(contact.attributes, attributes)
+    changed = changed_keys(contact.attributes, stored)
+    if not changed:
+        return False
+    do_update_contact(
+        session,
+        contact,
+        {"attributes": {key: stored[key] for key in changed}},
+        by_agent_id=None,
+        source=source,
+    )
+    return True
+
+
+@dataclass
+class ContactChange:
+    """One contact's new values in a bulk write: ``values`` are columns (``attributes``
+    whole), ``attribute_keys`` the attributes that changed. No ``contact_id``: a new one."""
+
+    contact_id: int | None
+    values: dict[str, Any]
+    attribute_keys: list[str]
+
+
+_CONTACTS = cast(Table, Contact.__table__)
+_INSERT_CONTACTS = insert(_CONTACTS).returning(_CONTACTS.c.id, sort_by_parameter_order=True)
+
+
+async def do_write_contacts(
+    session: AsyncSession,
+    workspace_id: int,
+    changes: list[ContactChange],
+    *,
+    by_agent_id: int | None,
+    source: str,
+) -> list[int]:
+    """Create and update many contacts in a few statements, one event per contact.
+
+    The values were validated by the caller (``contacts/importing.py``). Returns the new
+    contacts' ids, in the order of ``changes``."""
+    now = utcnow()
+    updates = [change for change in changes if change.contact_id is not None]
+    creates = [change for change in changes if change.contact_id is None]
+    for columns, group in groupby(
+        sorted(updates, key=lambda c: sorted(c.values)), key=lambda c: sorted(c.values)
+    ):
+        statement = (
+            update(_CONTACTS)
+            .where(
+                _CONTACTS.c.id == bindparam("contact_id"),
+                _CONTACTS.c.workspace_id == workspace_id,
+            )
+            .values({name: bindparam(f"new_{name}") for name in [*columns, "updated_at"]})
+        )
+        await session.execute(
+            statement,
+            [
+                {
+                    "contact_id": c.contact_id,
+                    "new_updated_at": now,
+                    **{f"new_{name}": value for name, value in c.values.items()},
+                }
+                for c in group
+            ],
+        )
+    created: list[int] = []
+    if creates:
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "name": None,
+                "email": None,
+                "phone": None,
+                "language": None,
+                "attributes": {},
+                "merged_into_id": None,
+                **c.values,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for c in creates
+        ]
+        created = list((await session.execute(_INSERT_CONTACTS, rows)).scalars().all())
+    await append_events(
+        session,
+        workspace_id,
+        EventType.CONTACT_UPDATED,
+        [
+            {
+                "contact_id": c.contact_id,
+                "agent_id": by_agent_id,
+                "data": {
+                    "changed": sorted(c.values),
+                    **({"attributes": c.attribute_keys} if c.attribute_keys else {}),
+                    "source": source,
+                },
+            }
+            for c in updates
+        ],
+    )
+    await append_events(
+        session,
+        workspace_id,
+        EventType.CONTACT_CREATED,
+        [
+            {
+                "contact_id": contact_id,
+                "agent_id": by_agent_id,
+                "data": {"name": c.values.get("name"), "channel": None, "source": source},
+            }
+            for contact_id, c in zip(created, creates, strict=True)
+        ],
+    )
+    return created
 
 
 def _valid_email(raw: str | None) -> str | None:
@@ -192,7 +341,13 @@ async def do_merge_contacts(
     for name in ("name", "email", "phone", "language"):
         if getattr(target, name) is None:
             setattr(target, name, getattr(source, name))
-    target.attributes = {**source.attributes, **target.attributes}
+    merged = {**source.attributes, **target.attributes}
+    if check_dates(merged) is not None:  # two people's dates: the kept contact's alone
+        for name in (CUSTOMER_SINCE, CHURNED_AT):
+            merged.pop(name, None)
+            if name in target.attributes:
+                merged[name] = target.attributes[name]
+    target.attributes = merged
     target.updated_at = utcnow()
     source.merged_into_id = target.id
     source.updated_at = utcnow()

@@ -70,3 +70,17 @@ class MergeIn(BaseModel):
 class ContactPage(BaseModel):
     items: list[ContactOut]
     next_cursor: str | None
+
+
+class RejectedRowOut(BaseModel):
+    line: int = Field(description="Where the row starts in the file (the header is line 1).")
+    reason: str
+
+
+class ImportReportOut(BaseModel):
+    rows: int = Field(description="Data rows read (blank lines skipped).")
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRowOut]
+    dry_run: bool

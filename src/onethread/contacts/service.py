@@ -7,8 +7,13 @@ from onethread.contacts.models import Contact, ContactIdentity
 from onethread.db.access import get_in_workspace
 
 
-async def access_contact(session: AsyncSession, workspace_id: int, contact_id: int) -> Contact:
-    return await get_in_workspace(session, Contact, workspace_id, contact_id, "contact")
+async def access_contact(
+    session: AsyncSession, workspace_id: int, contact_id: int, *, for_update: bool = False
+) -> Contact:
+    """The contact; ``for_update`` locks it for a read-modify-write of its attributes."""
+    return await get_in_workspace(
+        session, Contact, workspace_id, contact_id, "contact", for_update=for_update
+    )
 
 
 async def list_contacts(

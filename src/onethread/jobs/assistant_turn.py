@@ -19,6 +19,8 @@ from onethread.assistant.decision import Decision, Outcome
 from onethread.assistant.policy import quick_silence
 from onethread.assistant.snapshot import load_snapshot
 from onethread.channels.outbound import queue_reply
+from onethread.contacts.actions import do_refresh_attributes
+from onethread.contacts.models import Contact
 from onethread.conversations.actions import (
     do_add_note,
     do_hand_off,
@@ -33,7 +35,7 @@ from onethread.conversations.models import (
     Message,
     SenderKind,
 )
-from onethread.errors import DomainError
+from onethread.errors import DomainError, InvalidInput
 from onethread.inboxes.models import Inbox
 from onethread.jobs.context import JobContext
 from onethread.outbox.models import Job
@@ -121,12 +123,36 @@ async def _record_topics(
     )
 
 
+async def _refresh_contact(
+    session: AsyncSession, conversation: Conversation, decision: Decision
+) -> None:
+    """Attributes the actions read from the business's systems (``updates_contact``)."""
+    runs = [run for run in decision.actions if run.contact_updates]
+    # Locked: an agent's edit or an import of the same contact waits, never lost.
+    contact = (
+        await session.get(
+            Contact, conversation.contact_id, with_for_update=True, populate_existing=True
+        )
+        if runs
+        else None
+    )
+    for run in runs:
+        assert contact is not None
+        try:
+            do_refresh_attributes(
+                session, contact, run.contact_updates, source=f"action:{run.action}"
+            )
+        except InvalidInput as exc:  # the reply stands; the contact keeps its old values
+            log.warning("action %s: contact %s not updated: %s", run.action, contact.id, exc)
+
+
 async def write_decision(
     session: AsyncSession, conversation: Conversation, decision: Decision
 ) -> None:
     """Rows for the decision, in the caller's transaction: reply, handoff, draft, event."""
     record = decision.record()
     await _record_topics(session, conversation, decision)
+    await _refresh_contact(session, conversation, decision)
     if decision.draft and decision.reply:
         await do_add_note(
             session,

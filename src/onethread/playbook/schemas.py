@@ -132,11 +132,29 @@ class ActionBase(Strict):
         default_factory=dict,
         description="Per language, when the result is empty or the service answers 404.",
     )
+    updates_contact: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Contact attributes refreshed from a result: attribute name → the result's "
+            "field (a dotted path, e.g. subscription.plan). Customer value attributes "
+            "are validated as through the API (docs/contacts.md)."
+        ),
+    )
 
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
         return _check_name(value)
+
+    @field_validator("updates_contact")
+    @classmethod
+    def _valid_updates(cls, value: dict[str, str]) -> dict[str, str]:
+        for attribute, path in value.items():
+            if not 0 < len(attribute) <= 100:
+                raise ValueError("an attribute name has 1 to 100 characters")
+            if not all(path.split(".")):
+                raise ValueError(f"{path!r} is not a field of the result (e.g. plan or a.b)")
+        return value
 
     @field_validator("reply", "not_found_reply")
     @classmethod
