@@ -11,10 +11,8 @@ served by uvicorn on loopback, then record ``--messages`` inbound messages throu
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
-import json
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -29,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.harness import (
     BACKENDS,
-    DEFAULT_POSTGRES_URL,
     Latency,
+    backend_parser,
     format_table,
+    json_report,
     machine,
     peak_rss_mb,
     process_peak_rss_mb,
@@ -353,26 +352,11 @@ def report_text(results: list[BackendFigures]) -> str:
 
 
 def report_json(results: list[BackendFigures]) -> str:
-    report = {
-        "machine": machine(),
-        "aims": aims(results),
-        "backends": {figures.backend: asdict(figures) for figures in results},
-    }
-    return json.dumps(report, indent=2)
+    return json_report(aims(results), {figures.backend: asdict(figures) for figures in results})
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.core",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_URL,
-        help="server for the scratch database (default: %(default)s)",
-    )
+    parser = backend_parser("python -m bench.core", __doc__)
     parser.add_argument("--messages", type=int, default=5000, help="per concurrency level")
     parser.add_argument("--concurrency", default="1,8", help="coroutines, comma-separated")
     parser.add_argument("--conversations", type=int, default=100_000)

@@ -6,7 +6,9 @@ directories deleted and the app's process stopped, also when a run fails halfway
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import math
 import os
 import platform
@@ -173,3 +175,22 @@ def _cell(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return "-" if value is None else str(value)
+
+
+def backend_parser(prog: str, description: str | None) -> argparse.ArgumentParser:
+    """A benchmark's argument parser with the options every backend benchmark shares."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="server for the scratch database (default: %(default)s)",
+    )
+    return parser
+
+
+def json_report(aims: dict[str, bool], backends: dict[str, Any]) -> str:
+    """The figures of a run as one JSON object, with the machine they were measured on."""
+    return json.dumps({"machine": machine(), "aims": aims, "backends": backends}, indent=2)

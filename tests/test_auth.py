@@ -586,11 +586,11 @@ async def test_ids_beyond_the_database_range_in_queries_and_bodies_get_a_400(
             ("GET", f"/conversations?{name}={OUT_OF_RANGE_ID}", {})
             for name in ("team", "inbox", "contact", "assignee")
         ],
+        ("GET", f"/conversations/counts?inbox={OUT_OF_RANGE_ID}", {}),
         ("GET", f"{conversation}/messages?after={OUT_OF_RANGE_ID}", {}),
         ("GET", f"/contacts?cursor={OUT_OF_RANGE_ID}", {}),
         ("GET", f"/events?after={OUT_OF_RANGE_ID}", {}),
         ("GET", f"/events?conversation={OUT_OF_RANGE_ID}", {}),
-        ("GET", f"/conversations/counts?inbox={OUT_OF_RANGE_ID}", {}),
         ("POST", f"{conversation}/reply", {"text": "hi", "inbox_id": OUT_OF_RANGE_ID}),
         ("POST", f"{conversation}/notes", {"text": "hi", "mentions": [OUT_OF_RANGE_ID]}),
         ("POST", f"{conversation}/assign", {"assignee_id": OUT_OF_RANGE_ID}),

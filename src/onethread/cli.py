@@ -15,6 +15,8 @@ from onethread.assistant.evaluation.cli import eval_app
 from onethread.contacts.cli import contacts_app
 from onethread.knowledge.cli import kb_app
 from onethread.playbook.cli import playbook_app
+from onethread.reports.cli import report_app
+from onethread.review.cli import weekly as weekly_review
 from onethread.settings import Settings
 
 app = typer.Typer(
@@ -29,6 +31,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(playbook_app, name="playbook")
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
+report_app.command("weekly")(weekly_review)
+app.add_typer(report_app, name="report")
 app.add_typer(contacts_app, name="contacts")
 
 console = Console()
@@ -69,15 +73,15 @@ def serve(
         log_level="info",
         access_log=access_log,
         proxy_headers=True,
+        # Realtime frames are small JSON: compressing each costs a third of the send
+        # path's CPU for little saved (docs/benchmarks.md, "Realtime").
+        ws_per_message_deflate=False,
     )
 
 
 @app.command()
 def worker() -> None:
     """Run a worker process: claim jobs (delivery, assistant turns, timers) until stopped."""
-        # Realtime frames are small JSON: compressing each costs a third of the send
-        # path's CPU for little saved (docs/benchmarks.md, "Realtime").
-        ws_per_message_deflate=False,
     from onethread.jobs.standalone import run_worker
 
     _logging()

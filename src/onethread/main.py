@@ -42,10 +42,12 @@ from onethread.outbox import api as outbox_api
 from onethread.playbook import api as playbook_api
 from onethread.realtime import api as realtime_api
 from onethread.realtime.hub import running_hub
+from onethread.reports import api as reports_api
+from onethread.review import api as review_api
 from onethread.settings import Settings
+from onethread.surveys import api as surveys_api
 from onethread.web import routes as web_routes
 from onethread.workspaces import api as workspaces_api
-from onethread.surveys import api as surveys_api
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +68,12 @@ def api_router() -> APIRouter:
         playbook_api,
         assistant_api,
         canned_api,
+        surveys_api,
         knowledge_api,
         widget_api,
-        surveys_api,
         realtime_api,
+        reports_api,
+        review_api,
     ):
         router.include_router(module.router)
     return router

@@ -10,6 +10,12 @@ from onethread.inboxes.models import Inbox
 from onethread.knowledge.models import Article, Chunk
 from onethread.outbox.models import Job, WorkerHeartbeat
 from onethread.playbook.models import PlaybookRecord
+from onethread.reports.models import (
+    ReportConversation,
+    ReportCursor,
+    ReportCustomer,
+    ReportSpan,
+)
 from onethread.surveys.models import Survey
 from onethread.workspaces.models import Workspace
 
@@ -29,6 +35,10 @@ __all__ = [
     "Job",
     "Message",
     "PlaybookRecord",
+    "ReportConversation",
+    "ReportCursor",
+    "ReportCustomer",
+    "ReportSpan",
     "Survey",
     "Team",
     "TeamMember",

@@ -79,6 +79,16 @@ class Conversation(IdMixin, TimestampMixin, WorkspaceScoped, Base):
         Index("ix_conversations_status_list", "workspace_id", "status", "last_message_at", "id"),
         Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status"),
         Index("ix_conversations_team", "workspace_id", "team_id", "status"),
+        # The inbox's view counts (``count_views``) read only these columns.
+        Index(
+            "ix_conversations_counts",
+            "workspace_id",
+            "team_id",
+            "merged_into_id",
+            "status",
+            "assignee_id",
+            "handler",
+        ),
         Index("ix_conversations_contact", "contact_id", "resolved_at"),
     )
 

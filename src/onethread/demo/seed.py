@@ -24,6 +24,7 @@ from onethread.conversations.models import Conversation, Message, Priority, Send
 from onethread.db.types import utcnow
 from onethread.demo import billing_data, script
 from onethread.demo.articles import install_demo_articles
+from onethread.demo.history import play_history
 from onethread.events.models import Event
 from onethread.inboxes.actions import do_create_inbox
 from onethread.inboxes.models import IDENTITY_CHANNEL, ChannelKind, Inbox
@@ -104,6 +105,7 @@ async def seed_demo(settings: Settings, *, billing_api: str | None = None) -> De
                 workspace = cast.workspace
                 for thread in script.THREADS:
                     await _play(session, cast, thread)
+                await play_history(session, cast)
             await _install_playbook(
                 session, workspace.id, settings, billing_api or billing_api_url(settings)
             )
@@ -297,8 +299,8 @@ async def _spread_in_time(
     for message in messages:
         message.created_at = message_times[message.id]
     moment = start
-    for event in events:  # in log order: a message's time, else just after the previous
-        moment = message_times.get(event.message_id or -1, moment + timedelta(seconds=30))
+    for event in events:  # in log order: a message's time, else the previous event's
+        moment = message_times.get(event.message_id or -1, moment)
         event.created_at = moment
     conversation.created_at = start
     conversation.last_message_at = messages[-1].created_at

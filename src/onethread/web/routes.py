@@ -52,16 +52,31 @@ async def login_page() -> HTMLResponse:
     return _page("login.html")
 
 
-@router.get("")
-async def inbox_page(request: Request, context: Context) -> Response:
+async def _signed_in_page(request: Request, context: Context, name: str) -> Response:
+    """The page ``name`` for a signed-in browser; the sign-in page for any other."""
     if not await is_signed_in(request, context):
         return RedirectResponse(f"{APP_PREFIX}/login", status_code=303)
-    return _page("app.html")
+    return _page(name)
+
+
+@router.get("")
+async def inbox_page(request: Request, context: Context) -> Response:
+    return await _signed_in_page(request, context, "app.html")
 
 
 @router.get("/settings")
 async def settings_page(request: Request, context: Context) -> Response:
     """Admins' settings; the API refuses non-admins' writes, the page only hides the link."""
-    if not await is_signed_in(request, context):
-        return RedirectResponse(f"{APP_PREFIX}/login", status_code=303)
-    return _page("settings.html")
+    return await _signed_in_page(request, context, "settings.html")
+
+
+@router.get("/reports")
+async def reports_page(request: Request, context: Context) -> Response:
+    """The dashboard: service, support and assistant metrics side by side."""
+    return await _signed_in_page(request, context, "reports.html")
+
+
+@router.get("/reports/weekly")
+async def review_page(request: Request, context: Context) -> Response:
+    """The weekly review of a chosen week (the file ``onethread report weekly`` writes)."""
+    return await _signed_in_page(request, context, "review.html")
