@@ -276,6 +276,9 @@ async def _two_agents_and_a_customer(
     await expect(summary).to_contain_text("Handoff from the assistant", timeout=ASSISTANT)
     await expect(summary).to_contain_text("export")
     await expect(bo.locator("#handoff-summary")).to_contain_text("export", timeout=LIVE)
+    for view, count in (("mine", "0"), ("waiting", "1"), ("ai", "0")):  # handed off, unassigned
+        badge = ada.locator(f'#view-list [data-view="{view}"] .count')
+        await expect(badge, view).to_have_text(count, timeout=LIVE)
     await expect(ada.locator("#contact-panel")).to_contain_text("webchat")
     customer_sees = await customer.locator("body").inner_text()
     assert "Handoff" not in customer_sees
