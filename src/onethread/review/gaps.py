@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,14 +65,10 @@ class Gap:
         return sorted({q.conversation_id for q in self.questions})
 
 
-def _gap_reason(data: dict[str, object]) -> str | None:
-    reason = data.get("reason")
-    if reason in GAP_REASONS:
-        return str(reason)
-    for part in data.get("handed_off") or []:  # type: ignore[attr-defined]
-        if isinstance(part, dict) and part.get("reason") in GAP_REASONS:
-            return str(part["reason"])
-    return None
+def _gap_reason(data: dict[str, Any]) -> str | None:
+    """The decision's reason if it is a gap, else the first handed-off part's that is."""
+    reasons = [data.get("reason"), *(part.get("reason") for part in data.get("handed_off") or [])]
+    return next((str(reason) for reason in reasons if reason in GAP_REASONS), None)
 
 
 async def unanswered_questions(
