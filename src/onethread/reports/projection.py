@@ -48,7 +48,16 @@ ANALYZE_AFTER = 100_000  # events folded in one refresh
 async def refresh(db: Database, workspace_id: int) -> int:
     """Fold the events committed since the last refresh in; returns how many were read."""
     settle = 0.0 if db.is_sqlite else SETTLE_SECONDS
-    folded, after, more = 0, 0, True
+    async with db.read_session() as session:  # nothing new: no write transaction at all
+        cursor = await session.scalar(
+            select(ReportCursor.last_event_id).where(ReportCursor.workspace_id == workspace_id)
+        )
+        newer = await session.scalar(
+            select(Event.id)
+            .where(Event.workspace_id == workspace_id, Event.id > (cursor or 0))
+            .limit(1)
+        )
+    folded, after, more = 0, 0, newer is not None
     while more:
 
         async def page(session: AsyncSession, after: int = after) -> tuple[int, int, bool]:
