@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from onethread.db.failures import is_unavailable, is_worth_rerunning
 from onethread.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,10 @@ async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
     # not store: PostgreSQL refuses NUL characters in text, for one. Nothing was stored,
     # and the caller can fix the request. Anything else is our fault.
     assert isinstance(exc, DBAPIError)
+    if is_unavailable(exc) or (is_worth_rerunning(exc) and not isinstance(exc, IntegrityError)):
+        # The server went away or is restarting, or a deadlock outlived its reruns:
+        # nothing was stored and the same request will do later.
+        return await _database_down(request, exc)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", ""))
     if isinstance(exc, DataError) or sqlstate.startswith("22"):
         reason = str(exc.orig).splitlines()[0]

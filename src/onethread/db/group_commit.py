@@ -29,8 +29,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from onethread.db.failures import is_worth_rerunning
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ T = TypeVar("T")
 Work = Callable[[AsyncSession], Awaitable[T]]
 # Called with the payloads of the transaction's units that named it, in their order.
 BatchStep = Callable[[AsyncSession, list[Any]], Awaitable[None]]
-
-# Refusals that say "run me again" rather than "I am wrong": a unique index that another
-# transaction won (the rerun finds its row), a deadlock or a busy database.
-RETRYABLE = (IntegrityError, OperationalError)
 
 
 @dataclass(eq=False)
@@ -158,7 +155,9 @@ class GroupCommit:
         """Drop the unit that failed, unless its failure says to run it again."""
         unit = pending[index]
         unit.attempts += 1
-        if isinstance(error, RETRYABLE) and unit.attempts < self._attempts:
+        # "Run me again" rather than "I am wrong" (db/failures.py): a unique index another
+        # transaction won (the rerun finds its row), a deadlock, a busy database.
+        if is_worth_rerunning(error) and unit.attempts < self._attempts:
             return
         del pending[index]
         if not unit.future.done():

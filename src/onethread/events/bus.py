@@ -107,11 +107,19 @@ class RedisChannel:
         except asyncio.QueueFull:
             log.warning("Redis outbox of %s full; dropping a message", self.channel)
 
-    async def start(self, receive: Callable[[str | bytes], None]) -> None:
-        """Start sending and listening; return once subscribed (or after a bounded wait)."""
+    async def start(
+        self,
+        receive: Callable[[str | bytes], None],
+        on_gap: Callable[[], None] | None = None,
+    ) -> None:
+        """Start sending and listening; return once subscribed (or after a bounded wait).
+
+        ``on_gap`` is called when the channel is subscribed again after losing Redis:
+        whatever was published meanwhile was not heard.
+        """
         self._tasks = [
             asyncio.create_task(self._send_forever()),
-            asyncio.create_task(self._listen_forever(receive)),
+            asyncio.create_task(self._listen_forever(receive, on_gap)),
         ]
         try:
             await asyncio.wait_for(self._subscribed.wait(), SUBSCRIBE_WAIT_SECONDS)
@@ -146,18 +154,26 @@ class RedisChannel:
                 for _ in batch:
                     self._outbox.task_done()
 
-    async def _listen_forever(self, receive: Callable[[str | bytes], None]) -> None:
+    async def _listen_forever(
+        self, receive: Callable[[str | bytes], None], on_gap: Callable[[], None] | None
+    ) -> None:
+        lost = False
         while True:
             try:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
                     self._subscribed.set()
+                    if lost and on_gap is not None:
+                        log.info("subscribed to %s again", self.channel)
+                        on_gap()
+                    lost = False
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self._hand_over(receive, message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:
+                lost = True
                 log.warning("lost the Redis channel %s; retrying", self.channel, exc_info=True)
                 await asyncio.sleep(1)
 
@@ -198,8 +214,15 @@ class RedisBus(MemoryBus):
         if message["origin"] != self.origin:
             self.deliver_locally(message["events"])
 
+    def _missed_events(self) -> None:
+        """Other processes' events published while Redis was away were not heard: every
+        reader treats it as an overflow and refetches at its next event (the hub sends its
+        sockets ``refetch``, the widget ``resync``)."""
+        for subscription in list(self._subscriptions):
+            subscription.overflowed = True
+
     async def start(self) -> None:
-        await self._channel.start(self._receive)
+        await self._channel.start(self._receive, self._missed_events)
 
     async def stop(self) -> None:
         await self._channel.stop()
