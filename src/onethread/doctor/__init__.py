@@ -1,0 +1,1 @@
+"""``onethread doctor``: what is right and wrong with a deployment, in plain words."""
