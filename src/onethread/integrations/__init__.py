@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, the delivery log, signing and sending."""
