@@ -51,6 +51,7 @@ from bench.harness import (
 )
 from bench.ingest_client import Spec, returning_number, webhook_body
 from bench.seed import SECRET_KEY
+from onethread.agents.models import Agent
 from onethread.channels import meta
 from onethread.conversations.models import Conversation, Direction, Message, Status
 from onethread.db import migrate
@@ -58,6 +59,8 @@ from onethread.db.database import Database
 from onethread.inboxes.actions import do_create_inbox
 from onethread.inboxes.models import AiMode, ChannelKind
 from onethread.inboxes.secrets import SecretBox
+from onethread.integrations.actions import do_create_subscription
+from onethread.integrations.catalog import PUBLIC_EVENTS
 from onethread.outbox.models import Job, JobStatus
 from onethread.workspaces.actions import do_create_workspace
 
@@ -87,6 +90,7 @@ class Options:
     ai_mode: str
     generator_check: bool
     as_json: bool
+    webhooks: int = 0  # outbound webhook subscriptions to every event (the enqueue's cost)
 
 
 @dataclass
@@ -188,6 +192,7 @@ async def server(database_url: str, topology: str) -> AsyncIterator[tuple[str, d
             "ONETHREAD_DATABASE_URL": database_url,
             "ONETHREAD_DATA_DIR": data_dir,
             "ONETHREAD_SECRET_KEY": SECRET_KEY,
+            "ONETHREAD_WEBHOOK_ALLOW_PRIVATE": "true",  # --webhooks post to the loopback fake
         }
         command: tuple[str, ...] = ("-m", "onethread", "serve", "--port", str(port))
         command += ("--no-access-log",)
@@ -259,6 +264,26 @@ async def create_tenant(db: Database, graph_base: str, ai_mode: str = AiMode.OFF
             },
         )
     return Tenant(created.workspace.id, inbox.id, created.token)
+
+
+async def subscribe_webhooks(db: Database, tenant: Tenant, graph_base: str, count: int) -> None:
+    """Outbound webhook subscriptions to every public event, posting to the fake's sink."""
+    async with db.session() as session:
+        admin_id = await session.scalar(
+            select(Agent.id).where(Agent.workspace_id == tenant.workspace_id)
+        )
+        assert admin_id is not None
+        for number in range(count):
+            await do_create_subscription(
+                session,
+                SecretBox(SECRET_KEY),
+                tenant.workspace_id,
+                url=f"{graph_base}/webhook-sink/{number}",
+                description="bench",
+                event_types=list(PUBLIC_EVENTS),
+                active=True,
+                by_agent_id=admin_id,
+            )
 
 
 async def backlog(db: Database) -> dict[str, int]:
@@ -453,6 +478,7 @@ async def measure_backend(backend: str, options: Options) -> Figures:
         try:
             await migrate.upgrade(db.engine)
             tenant = await create_tenant(db, graph_base, options.ai_mode)
+            await subscribe_webhooks(db, tenant, graph_base, options.webhooks)
             async with server(url, options.topology) as (base, processes):
                 await prime(base, tenant, options.returning)
                 pids = processes | {"fake graph": graph_pid}
@@ -605,6 +631,9 @@ def parse_options(argv: list[str] | None = None) -> Options:
         default=AiMode.OFF.value,
         help="the inbox's AI mode; off (a human-only inbox): each turn stops at the policy gate",
     )
+    parser.add_argument(
+        "--webhooks", type=int, default=0, help="outbound webhook subscriptions to every event"
+    )
     parser.add_argument("--generator-check", action="store_true")
     parser.add_argument("--quick", action="store_true", help="5 s steady, 200 returning")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -626,6 +655,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         ai_mode=args.ai_mode,
         generator_check=args.generator_check,
         as_json=args.json,
+        webhooks=max(args.webhooks, 0),
     )
 
 

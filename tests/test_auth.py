@@ -21,6 +21,7 @@ from onethread.agents.models import Agent, ApiToken
 from onethread.db.types import utcnow
 from onethread.inboxes.models import Inbox
 from onethread.inboxes.service import full_config
+from onethread.integrations.models import WebhookDelivery
 from onethread.outbox.models import Job, JobStatus
 from tests.conftest import Harness
 from tests.factories import (
@@ -125,6 +126,17 @@ async def seed(harness: Harness) -> Workspace:
             .values(status=JobStatus.DEAD.value, last_error="provider down", finished_at=utcnow())
         )
     assert job_id is not None
+    webhook = await admin.ok(
+        "POST",
+        "/webhooks",
+        201,
+        json={"url": "https://hooks.example.com/seed", "event_types": ["contact.updated"]},
+    )
+    ping = await admin.ok("POST", f"/webhooks/{webhook['id']}/test", 202)
+    async with harness.db.session() as session:  # a failed delivery, which admins redeliver
+        await session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id == ping["id"]).values(status="failed")
+        )
     return Workspace(
         admin,
         plain,
@@ -140,6 +152,8 @@ async def seed(harness: Harness) -> Workspace:
             "index": 0,
             "article_id": article["id"],
             "canned_id": canned["id"],
+            "webhook_id": webhook["id"],
+            "delivery_id": ping["id"],
         },
     )
 
@@ -222,6 +236,18 @@ ADMIN_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     ("PATCH", "/canned_responses/{canned_id}"): {"title": "Greeting"},
     ("DELETE", "/canned_responses/{canned_id}"): None,
     ("POST", "/contacts/import"): None,  # files: see MULTIPART
+    ("GET", "/webhooks"): None,
+    ("POST", "/webhooks"): {
+        "url": "https://hooks.example.com/x",
+        "event_types": ["message.created"],
+    },
+    ("GET", "/webhooks/{webhook_id}"): None,
+    ("PATCH", "/webhooks/{webhook_id}"): {"description": "Renamed"},
+    ("GET", "/webhooks/{webhook_id}/deliveries"): None,
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): None,
+    ("POST", "/webhooks/{webhook_id}/rotate_secret"): None,
+    ("POST", "/webhooks/{webhook_id}/test"): None,
+    ("DELETE", "/webhooks/{webhook_id}"): None,
 }
 
 # Routes that take files (multipart/form-data) instead of a JSON body, and valid files.

@@ -23,6 +23,7 @@ from onethread.conversations.models import Conversation, Message
 from onethread.db.types import utcnow
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
+from onethread.integrations.models import WebhookDelivery
 from onethread.knowledge.models import Article
 from onethread.outbox.models import Job, JobStatus
 from tests.conftest import Harness
@@ -97,6 +98,7 @@ async def seed(harness: Harness, label: str) -> Tenant:
     )
     job_id = await _a_dead_job(harness, admin.workspace_id)
     await _a_stored_attachment(harness, first["message"]["id"], label)
+    webhook, delivery_id = await _a_webhook_with_a_failed_delivery(harness, admin, label)
     return Tenant(
         admin=admin,
         agent=plain,
@@ -113,8 +115,29 @@ async def seed(harness: Harness, label: str) -> Tenant:
             "index": 0,
             "article_id": article["id"],
             "canned_id": canned["id"],
+            "webhook_id": webhook["id"],
+            "delivery_id": delivery_id,
         },
     )
+
+
+async def _a_webhook_with_a_failed_delivery(
+    harness: Harness, admin: Api, label: str
+) -> tuple[dict[str, Any], int]:
+    webhook: dict[str, Any] = await admin.ok(
+        "POST",
+        "/webhooks",
+        201,
+        json={"url": f"https://hooks.example.com/{label}", "event_types": ["contact.updated"]},
+    )
+    ping = await admin.ok("POST", f"/webhooks/{webhook['id']}/test", 202)
+    async with harness.db.session() as session:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == ping["id"])
+            .values(status="failed", attempts=8, last_error="HTTP 500")
+        )
+    return webhook, ping["id"]
 
 
 async def _a_stored_attachment(harness: Harness, message_id: int, label: str) -> None:
@@ -273,6 +296,16 @@ ID_ROUTES: dict[tuple[str, str], Case] = {
         lambda own: {"title": "Renamed"}, admin_only=True
     ),
     ("DELETE", "/canned_responses/{canned_id}"): Case(admin_only=True),
+    ("GET", "/webhooks/{webhook_id}"): Case(admin_only=True),
+    ("PATCH", "/webhooks/{webhook_id}"): Case(
+        lambda own: {"description": "Renamed", "event_types": ["message.created"]},
+        admin_only=True,
+    ),
+    ("GET", "/webhooks/{webhook_id}/deliveries"): Case(admin_only=True),
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): Case(admin_only=True),
+    ("POST", "/webhooks/{webhook_id}/rotate_secret"): Case(admin_only=True),
+    ("POST", "/webhooks/{webhook_id}/test"): Case(admin_only=True),
+    ("DELETE", "/webhooks/{webhook_id}"): Case(admin_only=True),
 }
 
 

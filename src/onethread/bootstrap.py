@@ -10,6 +10,7 @@ from onethread.db import migrate
 from onethread.db.database import Database
 from onethread.errors import DomainError
 from onethread.events.log import install_publish_after_commit
+from onethread.integrations.enqueue import install_webhook_enqueue
 from onethread.outbox import actions as outbox_actions
 from onethread.outbox import service as outbox_service
 from onethread.settings import Settings
@@ -20,7 +21,12 @@ from onethread.workspaces.service import list_workspaces
 
 async def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
     install_publish_after_commit()
-    db = Database(settings.resolved_database_url)
+    install_webhook_enqueue()
+    db = Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     if upgrade:
         await migrate.upgrade(db.engine)
     return db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -39,8 +39,12 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: str | None = None) -> dict[str, Any]:
+    """Logs as ONETHREAD_LOG_FORMAT and ONETHREAD_LOG_LEVEL say (``level`` overrides)."""
+    from onethread.observability.logs import configure_logging
+
+    settings = Settings()
+    return configure_logging(settings.log_format, level or settings.log_level)
 
 
 HostOption = Annotated[str | None, typer.Option(help="Bind address [ONETHREAD_HOST]")]
@@ -63,14 +67,15 @@ def serve(
 
     from onethread.main import create_app
 
-    _logging()
+    log_config = _logging()
     settings = Settings()
     application = create_app(settings, run_worker=not no_worker)
     uvicorn.run(
         application,
         host=host or settings.host,
         port=port or settings.port,
-        log_level="info",
+        log_config=log_config,
+        log_level=settings.log_level.lower(),
         access_log=access_log,
         proxy_headers=True,
         # Realtime frames are small JSON: compressing each costs a third of the send
@@ -80,12 +85,46 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /metrics on this port [ONETHREAD_WORKER_METRICS_PORT]"),
+    ] = None,
+) -> None:
     """Run a worker process: claim jobs (delivery, assistant turns, timers) until stopped."""
     from onethread.jobs.standalone import run_worker
 
     _logging()
-    asyncio.run(run_worker(Settings()))
+    settings = Settings()
+    port = metrics_port or settings.worker_metrics_port
+    if port:
+        from prometheus_client import start_http_server
+
+        start_http_server(port, addr=settings.host)
+        logging.getLogger(__name__).info(
+            "worker metrics on http://%s:%s/metrics", settings.host, port
+        )
+    asyncio.run(run_worker(settings))
+
+
+@app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed to each remote check")] = 5.0,
+) -> None:
+    """Check this deployment: settings, database, migrations, Redis, public URL, worker,
+    and each inbox's provider credentials. Exits 1 when anything is wrong."""
+    from onethread.doctor.checks import run_checks
+    from onethread.doctor.report import print_report, report_json
+
+    _logging("ERROR")
+    results = asyncio.run(run_checks(Settings(), wait_seconds=timeout))
+    if as_json:
+        typer.echo(report_json(results))
+    else:
+        print_report(console, results)
+    if any(result.failed for result in results):
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

@@ -17,10 +17,11 @@ from fastapi.responses import RedirectResponse
 from onethread import __version__
 from onethread.agents import api as agents_api
 from onethread.agents import auth_api
+from onethread.api.body_limit import BodyLimit, path_limits
 from onethread.api.context import AppContext
 from onethread.api.deps import Context
 from onethread.api.errors import install_error_handlers
-from onethread.api.ratelimit import SlidingWindowLimiter
+from onethread.api.ratelimit import RateLimits
 from onethread.assistant import api as assistant_api
 from onethread.canned import api as canned_api
 from onethread.channels import api as webhooks_api
@@ -35,9 +36,13 @@ from onethread.events.log import install_publish_after_commit
 from onethread.health import router as health_router
 from onethread.inboxes import api as inboxes_api
 from onethread.inboxes.secrets import SecretBox
+from onethread.integrations import api as integrations_api
+from onethread.integrations.enqueue import install_webhook_enqueue
 from onethread.jobs.context import JobContext
 from onethread.jobs.worker import Worker
 from onethread.knowledge import api as knowledge_api
+from onethread.observability import api as metrics_api
+from onethread.observability.request_id import RequestContextMiddleware
 from onethread.outbox import api as outbox_api
 from onethread.playbook import api as playbook_api
 from onethread.realtime import api as realtime_api
@@ -74,6 +79,7 @@ def api_router() -> APIRouter:
         realtime_api,
         reports_api,
         review_api,
+        integrations_api,
     ):
         router.include_router(module.router)
     return router
@@ -92,20 +98,27 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_publish_after_commit()
-        db = Database(settings.resolved_database_url)
+        install_webhook_enqueue()
+        db = Database(
+            settings.resolved_database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         if migrate_on_start:
             await migrate.upgrade(db.engine)
         bus = create_bus(settings.redis_url)
         await bus.start()
         db.set_publisher(bus.publish)
+        rate_limits = RateLimits(settings.redis_url)
         context = AppContext(
             settings=settings,
             db=db,
             bus=bus,
             secrets=SecretBox(settings.effective_secret_key),
-            login_limiter=SlidingWindowLimiter(
-                settings.login_attempts, settings.login_window_seconds
+            login_limiter=rate_limits.sliding_window(
+                "login", settings.login_attempts, settings.login_window_seconds
             ),
+            rate_limits=rate_limits,
         )
         app.state.context = context
         async with contextlib.AsyncExitStack() as stack:
@@ -118,6 +131,7 @@ def create_app(
             gc.freeze()
             yield
         await bus.stop()
+        await rate_limits.close()
         await db.dispose()
 
     app = FastAPI(
@@ -131,9 +145,13 @@ def create_app(
         "`POST /api/v1/auth/login` or an API token: `Authorization: Bearer <token>`.",
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes, paths=path_limits(API_PREFIX))
+    # Outermost: every answer, a refusal included, carries the request id.
+    app.add_middleware(RequestContextMiddleware)
     # Routing tries routes in order: the webhooks, the hottest path, match first.
     app.include_router(webhooks_api.router)
     app.include_router(health_router)
+    app.include_router(metrics_api.router)
     app.include_router(api_router())
     app.include_router(widget_api.script_router)
 

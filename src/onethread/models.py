@@ -7,6 +7,11 @@ from onethread.conversations.models import Conversation, ConversationTopic, Mess
 from onethread.db.base import Base
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
+from onethread.integrations.models import (
+    WebhookDelivery,
+    WebhookSubscription,
+    WebhookSubscriptionEvent,
+)
 from onethread.knowledge.models import Article, Chunk
 from onethread.outbox.models import Job, WorkerHeartbeat
 from onethread.playbook.models import PlaybookRecord
@@ -42,6 +47,9 @@ __all__ = [
     "Survey",
     "Team",
     "TeamMember",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "WebhookSubscriptionEvent",
     "WorkerHeartbeat",
     "Workspace",
 ]

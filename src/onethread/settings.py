@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="",
         description="SQLAlchemy async URL; default: a SQLite file under the data directory.",
+    )
+    db_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections each process keeps open (docs/deploy.md).",
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="More PostgreSQL connections a process may open under load, closed after.",
     )
     redis_url: str | None = Field(
         default=None, description="Redis for realtime and presence across processes; optional."
@@ -51,6 +61,12 @@ class Settings(BaseSettings):
         description="Failed sign-ins allowed per account and per address in the login window.",
     )
     login_window_seconds: int = 300
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body of a JSON API call; webhooks, the widget and "
+        "file uploads have their own limits (docs/limits.md).",
+    )
     worker_poll_seconds: float = 0.5
     voice_reply_seconds: float = Field(
         default=3.0,
@@ -61,6 +77,11 @@ class Settings(BaseSettings):
         default=3, description="Holding lines in a row before a call is transferred or ended."
     )
     job_lease_seconds: int = 300
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let outbound webhook subscriptions target loopback and private "
+        "addresses (refused by default against SSRF; docs/webhooks.md).",
+    )
     realtime_presence_seconds: float = Field(
         default=30.0, gt=0, description="How long an agent shows as viewing without a ping."
     )
@@ -92,6 +113,30 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         default=20.0, gt=0, description="Longest wait for one model call before falling back."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as text, or as one JSON object per line with the request id "
+        "(docs/operations.md).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="The lowest level logged."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics requires Authorization: Bearer <it>; else it is open.",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port where `onethread worker` serves /metrics (on ONETHREAD_HOST); off "
+        "when unset.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def resolved_database_url(self) -> str:

@@ -122,7 +122,11 @@ async def test_a_returning_customer_takes_the_lean_path_with_the_same_rows(
     assert (second.conversation_id, second.text, second.direction) == (thread.id, "Again", "in")
     assert received["message_id"] == second.id
     assert [e.id for e in stored_events][-2:] == [woken["id"], received["id"]]
-    assert job.payload == {"conversation_id": thread.id, "message_id": second.id}
+    assert job.payload == {
+        "conversation_id": thread.id,
+        "message_id": second.id,
+        "request_id": response.headers["x-request-id"],  # docs/operations.md
+    }
 
 
 async def test_a_rotated_app_secret_takes_effect_at_once(

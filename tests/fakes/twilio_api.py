@@ -13,6 +13,7 @@ Twilio's error body ``{"code", "message", "more_info", "status"}`` when refused:
 - ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json``: form-encoded; needs ``To``,
   ``From`` or ``MessagingServiceSid``, and ``Body``, ``ContentSid`` or ``MediaUrl``;
   answers 201 with a Message resource and a fresh ``SM…`` sid.
+- ``GET /2010-04-01/Accounts/{AccountSid}.json``: the Account resource (status active).
 - ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}``:
   redirects (307) to ``GET /media-content/{MediaSid}``, which serves the bytes, as
   Twilio hands media off to its storage. ``api.media_url(...)`` builds such URLs.
@@ -156,6 +157,8 @@ class FakeTwilioApi(LoopbackServer):
     def _route(self, request: RecordedRequest) -> Reply:
         if request.method == "POST" and request.path == self.messages_path:
             return self._create_message(request)
+        if request.method == "GET" and request.path == f"{API_PREFIX}{self.account_sid}.json":
+            return Reply.json(200, self._account())
         media_prefix = f"{API_PREFIX}{self.account_sid}/Messages/"
         if request.method == "GET" and request.path.startswith(media_prefix):
             parts = request.path.removeprefix(media_prefix).split("/")
@@ -191,6 +194,15 @@ class FakeTwilioApi(LoopbackServer):
             "uri": f"{API_PREFIX}{self.account_sid}/Messages/{sid}.json",
         }
         return Reply.json(201, resource)
+
+    def _account(self) -> dict[str, Any]:
+        return {
+            "sid": self.account_sid,
+            "friendly_name": "Fake account",
+            "status": "active",
+            "type": "Full",
+            "uri": f"{API_PREFIX}{self.account_sid}.json",
+        }
 
     def _media_content(self, media_sid: str) -> Reply:
         if media_sid not in self._media:

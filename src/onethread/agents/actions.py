@@ -120,6 +120,7 @@ async def do_create_token(
     name: str,
     kind: TokenKind = TokenKind.API,
     expires_at: datetime | None = None,
+    scopes: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is never stored nor shown again."""
     token = new_token()
@@ -130,6 +131,7 @@ async def do_create_token(
         kind=kind.value,
         token_hash=token_digest(token),
         expires_at=expires_at,
+        scopes=scopes,
         created_at=utcnow(),
     )
     session.add(row)

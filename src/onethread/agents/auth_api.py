@@ -19,9 +19,10 @@ from onethread.agents.schemas import (
     TokenCreated,
     TokenOut,
 )
+from onethread.agents.scopes import unknown_scopes, within
 from onethread.api.deps import SESSION_COOKIE, Context, CurrentCaller, ReadSession, WriteSession
 from onethread.db.types import Id, utcnow
-from onethread.errors import InvalidInput, NotAuthenticated, RateLimited
+from onethread.errors import Forbidden, InvalidInput, NotAuthenticated, RateLimited
 
 router = APIRouter(tags=["auth"])
 
@@ -37,7 +38,7 @@ async def login(
     """Check email and password; set the session cookie and return a bearer token."""
     limiter = context.login_limiter
     keys = [f"account:{body.email.lower()}", f"address:{_client_address(request)}"]
-    wait = max(limiter.retry_after(key) for key in keys)
+    wait = max([await limiter.retry_after(key) for key in keys])
     if wait:
         raise RateLimited(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
 
@@ -54,7 +55,7 @@ async def login(
         await asyncio.to_thread(verify_password, DUMMY_HASH, body.password)
     if not matched:
         for key in keys:
-            limiter.hit(key)
+            await limiter.hit(key)
         raise NotAuthenticated("wrong email or password")
     if len(matched) > 1:
         raise InvalidInput(
@@ -62,7 +63,7 @@ async def login(
             details={"workspace_ids": [a.workspace_id for a in matched]},
         )
     agent = matched[0]
-    limiter.reset(keys[0])
+    await limiter.reset(keys[0])
     expires_at = utcnow() + timedelta(days=context.settings.session_days)
     _, token = await actions.do_create_token(
         session, agent, name="browser sign-in", kind=TokenKind.SESSION, expires_at=expires_at
@@ -119,9 +120,17 @@ async def list_tokens(caller: CurrentCaller, session: ReadSession) -> list[Token
 async def create_token(
     body: TokenCreate, caller: CurrentCaller, session: WriteSession
 ) -> TokenCreated:
+    if body.scopes is not None and (unknown := unknown_scopes(body.scopes)):
+        raise InvalidInput(f"unknown scopes: {', '.join(unknown)}", details={"unknown": unknown})
+    if not within(body.scopes, caller.token.scopes):
+        raise Forbidden("a scoped token can only create tokens with scopes it holds")
     expires_at = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     row, token = await actions.do_create_token(
-        session, caller.agent, name=body.name, expires_at=expires_at
+        session,
+        caller.agent,
+        name=body.name,
+        expires_at=expires_at,
+        scopes=sorted(set(body.scopes)) if body.scopes is not None else None,
     )
     await session.commit()
     return TokenCreated(token=token, **TokenOut.model_validate(row).model_dump())

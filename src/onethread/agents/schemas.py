@@ -74,6 +74,13 @@ class TokenCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    scopes: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="e.g. ['conversations:read']; omitted: the agent's full access "
+        "(docs/api-tokens.md).",
+    )
 
 
 class TokenOut(BaseModel):
@@ -85,6 +92,7 @@ class TokenOut(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
+    scopes: list[str] | None
 
 
 class TokenCreated(TokenOut):

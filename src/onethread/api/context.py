@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from onethread.api.ratelimit import SlidingWindowLimiter
+from onethread.api.ratelimit import RateLimiter, RateLimits
 from onethread.db.database import Database
 from onethread.events.bus import EventBus
 from onethread.inboxes.secrets import SecretBox
@@ -17,5 +17,6 @@ class AppContext:
     db: Database
     bus: EventBus
     secrets: SecretBox
-    login_limiter: SlidingWindowLimiter
+    login_limiter: RateLimiter
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     extras: dict[str, object] = field(default_factory=dict)

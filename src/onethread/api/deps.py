@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.agents.models import Agent, ApiToken, Role
+from onethread.agents.scopes import allows, needed_scope
 from onethread.agents.service import agent_for_token
 from onethread.api.context import AppContext
 from onethread.errors import Forbidden, NotAuthenticated
@@ -70,7 +71,21 @@ async def current_caller(request: Request, context: Context) -> Caller:
         found = await agent_for_token(session, token)
     if found is None:
         raise NotAuthenticated("the token is unknown, revoked or expired")
-    return Caller(*found)
+    caller = Caller(*found)
+    if caller.token.scopes is not None:
+        _check_scope(request, caller.token.scopes)
+    return caller
+
+
+def _check_scope(request: Request, scopes: list[str]) -> None:
+    """A scoped token reaches only the areas it names (agents/scopes.py)."""
+    route = request.scope.get("route")
+    needed = needed_scope(getattr(route, "tags", None) or [], request.method)
+    if not allows(scopes, needed):
+        raise Forbidden(
+            f"this token lacks the scope {needed}" if needed else "this token is scoped",
+            details={"missing_scope": needed},
+        )
 
 
 async def admin_caller(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:

@@ -27,11 +27,13 @@ from onethread.errors import InvalidInput, NotFound, PayloadTooLarge
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.service import INBOX_CACHE_KEY, InboxConfigCache
+from onethread.observability.metrics import count_webhook
+from onethread.observability.webhooks import channel_label, ingest_outcome, refusal_outcome
 
 router = APIRouter(tags=["webhooks"])
 
-# Meta sends webhooks of up to 3 MB (REFERENCE.md §1.3); leave room for the envelope.
-MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
+# Meta sends webhooks of up to 3 MB (REFERENCE.md §1.3); a little room for the envelope.
+MAX_WEBHOOK_BYTES = 3 * 1024 * 1024 + 256 * 1024
 WEBHOOK_CHANNELS = {kind for kind in ChannelKind if kind is not ChannelKind.WEBCHAT}
 
 
@@ -103,6 +105,16 @@ def _inbox_id(raw: str) -> int:
 
 
 async def receive(request: Request) -> Response:
+    try:
+        return await _receive(request)
+    except Exception as exc:
+        outcome = refusal_outcome(exc)
+        if outcome is not None:
+            count_webhook(channel_label(request.path_params["channel"]), outcome)
+        raise
+
+
+async def _receive(request: Request) -> Response:
     channel: str = request.path_params["channel"]
     inbox_id = _inbox_id(request.path_params["inbox_id"])
     context: AppContext = request.app.state.context
@@ -118,9 +130,12 @@ async def receive(request: Request) -> Response:
         inbox, config, _ = await _inbox(context, channel, inbox_id, fresh=True)
         adapter.verify(config, webhook)
     if inbox.channel == ChannelKind.TWILIO_VOICE.value:
-        return await answer_call(context, inbox, config, webhook)
+        response = await answer_call(context, inbox, config, webhook)
+        count_webhook(inbox.channel, "call")
+        return response
     items = adapter.parse(config, webhook)
-    await ingest(context.db, inbox.id, items)
+    result = await ingest(context.db, inbox.id, items)
+    count_webhook(inbox.channel, ingest_outcome(result))
     body, media_type = adapter.acknowledgement()
     return Response(content=body, media_type=media_type)
 

@@ -8,28 +8,34 @@ visible in the conversation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onethread.channels.base import Outbound, Recipient, SendFailed
+from onethread.channels.base import DeliveryReceipt, Outbound, Recipient, SendFailed
 from onethread.channels.outbound import reply_window
 from onethread.channels.registry import adapter_for
 from onethread.contacts.models import ContactIdentity
 from onethread.conversations.actions import do_update_delivery
 from onethread.conversations.models import Conversation, DeliveryStatus, Message, SenderKind
 from onethread.db.database import Database
+from onethread.db.failures import is_unavailable
 from onethread.errors import PermanentFailure
 from onethread.inboxes.channel_config import ChannelConfig
 from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.secrets import SecretBox
 from onethread.inboxes.service import full_config, webhook_path
+from onethread.observability.metrics import count_delivery_failure
 from onethread.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# How long a send the provider accepted waits for the database to record it.
+RECORD_RECEIPT_SECONDS = 60.0
 # Spoken on the call by the voice flow, not sent through an API.
 SPOKEN_CHANNELS = {ChannelKind.TWILIO_VOICE.value}
 
@@ -138,7 +144,9 @@ async def deliver_message(
     try:
         receipt = await adapter.send(prepared.config, prepared.outbound, http)
     except SendFailed as failure:
-        if failure.transient and not last_attempt:
+        retrying = failure.transient and not last_attempt
+        count_delivery_failure(prepared.inbox.channel, failure.code, final=not retrying)
+        if retrying:
             raise  # the job retries with backoff
         reason = failure.reason
         if failure.transient:
@@ -147,7 +155,31 @@ async def deliver_message(
         raise PermanentFailure(
             f"{prepared.inbox.channel} refused message {message_id}: {reason}"
         ) from failure
-    async with db.session() as session:
-        message = await session.get(Message, message_id)
-        if message is not None:
-            do_update_delivery(session, message, receipt.status, external_id=receipt.external_id)
+    await _record_receipt(db, message_id, receipt)
+
+
+async def _record_receipt(db: Database, message_id: int, receipt: DeliveryReceipt) -> None:
+    """Store what the provider accepted, retrying through a database outage.
+
+    Until this commits, a rerun of the job would send the message again: the provider
+    has no idempotency key to refuse the second copy (docs/durability.md, "Replies").
+    So the window is kept to one commit, and a database that is briefly down is waited
+    for (the worker renews the job's lease meanwhile) rather than failing the job.
+    """
+    deadline = time.monotonic() + RECORD_RECEIPT_SECONDS
+    delay = 0.1
+    while True:
+        try:
+            async with db.session() as session:
+                message = await session.get(Message, message_id)
+                if message is not None:
+                    do_update_delivery(
+                        session, message, receipt.status, external_id=receipt.external_id
+                    )
+            return
+        except Exception as exc:
+            if not is_unavailable(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.warning("message %s was sent; recording it again: %s", message_id, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)

@@ -28,6 +28,7 @@ from onethread.conversations.models import Direction, Message
 from onethread.db.database import Database
 from onethread.errors import NotFound
 from onethread.inboxes.models import Inbox
+from onethread.observability.context import request_id as current_request_id
 from onethread.outbox.actions import enqueue
 from onethread.workspaces.models import Workspace
 
@@ -170,6 +171,8 @@ class _Request:
     inbox_id: int
     items: list[WebhookItem]
     joined: dict[int, RecordedInbound] = field(default_factory=dict)
+    # Taken in the request's own task: the batch runs in whichever task flushes it.
+    request_id: str | None = field(default_factory=current_request_id.get)
 
     @property
     def joinable(self) -> bool:
@@ -218,7 +221,7 @@ async def _record_together(session: AsyncSession, requests: list[_Request]) -> N
         for index, item in enumerate(request.items):
             if isinstance(item, InboundMessage):
                 offered.append((request, index))
-                arrivals.append(Arrival(inbox, _clean(item)))
+                arrivals.append(Arrival(inbox, _clean(item), request.request_id))
     recorded = await do_record_many(session, arrivals)
     for (request, index), joined in zip(offered, recorded, strict=True):
         if joined is not None:
@@ -240,6 +243,10 @@ async def ingest(db: Database, inbox_id: int, items: list[WebhookItem]) -> Inges
         inbox = await _held(session, Inbox, inbox_id)
         if inbox is None:
             raise NotFound(f"inbox {inbox_id} not found")
-        return await ingest_items(session, inbox, items, request.joined)
+        token = current_request_id.set(request.request_id)  # for the jobs it enqueues
+        try:
+            return await ingest_items(session, inbox, items, request.joined)
+        finally:
+            current_request_id.reset(token)
 
     return await db.write_grouped(work, step=_record_together, payload=request)

@@ -68,6 +68,28 @@ def load_json(request: WebhookRequest) -> dict[str, Any]:
     return payload
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else empty: an optional part of the wrong shape
+    reads as absent rather than failing deep inside a parser."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_text(value: Any) -> str | None:
+    """A scalar as text (ids may come as numbers); an object or a list is not text."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def as_list(value: Any, where: str) -> list[Any]:
+    """``value`` as a list (absent: empty); any other shape is an unreadable payload."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadInvalid(f"{where} must be a list")
+    return value
+
+
 def bearer(config: MetaConfig) -> dict[str, str]:
     if config.access_token is None:
         raise SendFailed(

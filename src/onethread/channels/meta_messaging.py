@@ -39,6 +39,8 @@ from onethread.channels.base import (
 )
 from onethread.channels.meta import (
     answer_handshake,
+    as_dict,
+    as_text,
     bearer,
     graph_error,
     graph_url,
@@ -137,25 +139,24 @@ def _message_item(
     event: dict[str, Any], identity_channel: str, sent_at: datetime | None, where: str
 ) -> WebhookItem:
     message = _section(event, "message", where)
-    mid = message.get("mid")
+    mid = as_text(message.get("mid"))
     if not mid:
         raise PayloadInvalid(f"{where}.message has no mid")
-    mid = str(mid)
     if message.get("is_deleted"):
         return Ignored("deleted", mid)
     attachments = [
         read_attachment(raw) for raw in message.get("attachments") or [] if isinstance(raw, dict)
     ]
     if message.get("is_echo"):  # sender and recipient are swapped (§3.2)
-        recipient = (event.get("recipient") or {}).get("id")
+        recipient = as_text(as_dict(event.get("recipient")).get("id"))
         return Echo(
             mid,
-            recipient_id=str(recipient) if recipient else None,
-            text=message.get("text") or placeholder_text(attachments),
+            recipient_id=recipient or None,
+            text=as_text(message.get("text")) or placeholder_text(attachments),
             attachments=attachments,
             sent_at=sent_at,
         )
-    story = (message.get("reply_to") or {}).get("story")
+    story = as_dict(message.get("reply_to")).get("story")
     if isinstance(story, dict):
         story_reply = {"type": "story_reply", "id": story.get("id")}
         if story.get("url"):
@@ -168,7 +169,7 @@ def _message_item(
     if message.get("is_unsupported"):
         text = UNSUPPORTED_TEXT
     else:
-        text = message.get("text") or placeholder_text(attachments)
+        text = as_text(message.get("text")) or placeholder_text(attachments)
     return InboundMessage(
         sender=_sender(event, identity_channel, where),
         text=text,
@@ -184,7 +185,7 @@ def _postback_item(
 ) -> InboundMessage:
     postback = _section(event, "postback", where)
     sender = _sender(event, identity_channel, where)
-    title, payload = postback.get("title"), postback.get("payload")
+    title, payload = as_text(postback.get("title")), as_text(postback.get("payload"))
     mid = postback.get("mid") or f"postback:{sender.external_id}:{event.get('timestamp')}"
     return InboundMessage(
         sender=sender,
@@ -249,7 +250,7 @@ def _section(event: dict[str, Any], name: str, where: str) -> dict[str, Any]:
 
 
 def _sender(event: dict[str, Any], identity_channel: str, where: str) -> SenderIdentity:
-    sender_id = (event.get("sender") or {}).get("id")
+    sender_id = as_text(as_dict(event.get("sender")).get("id"))
     if not sender_id:
         raise PayloadInvalid(f"{where} has no sender.id")
     return SenderIdentity(channel=identity_channel, external_id=str(sender_id), verified=False)

@@ -64,16 +64,18 @@ def _error_reason(code: str | None, message: str, details: str | None) -> str:
     return f"{message}: {details}" if details else message
 
 
-def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> SenderIdentity:
+def _sender(message: dict[str, Any], contacts: list[Any]) -> SenderIdentity:
     number = str(message.get("from") or "")
     user_id = str(message.get("from_user_id") or "")
     profile: dict[str, Any] = {}
     for contact in contacts:
+        if not isinstance(contact, dict):
+            continue
         if (user_id and contact.get("user_id") == user_id) or (
             number and contact.get("wa_id") == number
         ):
-            profile = contact.get("profile") or {}
-            user_id = user_id or str(contact.get("user_id") or "")
+            profile = meta.as_dict(contact.get("profile"))
+            user_id = user_id or (meta.as_text(contact.get("user_id")) or "")
             break
     key = user_id or number
     if not key:
@@ -83,14 +85,14 @@ def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> SenderId
         for name, value in (
             ("wa_id", number),
             ("user_id", user_id),
-            ("username", profile.get("username")),
+            ("username", meta.as_text(profile.get("username"))),
         )
         if value
     }
     return SenderIdentity(
         channel="whatsapp",
         external_id=key,
-        display_name=profile.get("name") or profile.get("username"),
+        display_name=meta.as_text(profile.get("name")) or meta.as_text(profile.get("username")),
         phone=number or None,
         verified=bool(number),  # WhatsApp verified the number when it registered it
         details=details,
@@ -103,7 +105,7 @@ def _content(message: dict[str, Any]) -> tuple[str, list[dict[str, Any]], dict[s
     raw = message.get(kind)
     body: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if kind == "text":
-        return str(body.get("body") or ""), [], None
+        return meta.as_text(body.get("body")) or "", [], None
     if kind in MEDIA_TYPES or kind == "sticker":
         attachment = {
             "type": MEDIA_TYPES.get(kind, "sticker"),
@@ -114,15 +116,21 @@ def _content(message: dict[str, Any]) -> tuple[str, list[dict[str, Any]], dict[s
             "voice": body.get("voice"),
         }
         attachment = {name: value for name, value in attachment.items() if value is not None}
-        return str(body.get("caption") or ""), [attachment], None
+        return meta.as_text(body.get("caption")) or "", [attachment], None
     if kind == "interactive":
-        reply = body.get("button_reply") or body.get("list_reply") or {}
+        reply = meta.as_dict(body.get("button_reply") or body.get("list_reply"))
         reply_type = "button_reply" if "button_reply" in body else "list_reply"
-        interactive = {"type": reply_type, "id": reply.get("id"), "title": reply.get("title")}
-        return str(reply.get("title") or ""), [], interactive
+        title = meta.as_text(reply.get("title"))
+        interactive = {"type": reply_type, "id": meta.as_text(reply.get("id")), "title": title}
+        return title or "", [], interactive
     if kind == "button":  # a template's quick-reply button
-        interactive = {"type": "button_reply", "id": body.get("payload"), "title": body.get("text")}
-        return str(body.get("text") or ""), [], interactive
+        title = meta.as_text(body.get("text"))
+        interactive = {
+            "type": "button_reply",
+            "id": meta.as_text(body.get("payload")),
+            "title": title,
+        }
+        return title or "", [], interactive
     if kind == "location":
         place = ", ".join(str(body[key]) for key in ("name", "address") if body.get(key))
         where = place or f"{body.get('latitude')}, {body.get('longitude')}"
@@ -131,21 +139,22 @@ def _content(message: dict[str, Any]) -> tuple[str, list[dict[str, Any]], dict[s
     if kind == "contacts":
         cards = raw if isinstance(raw, list) else []
         names = [
-            str((card.get("name") or {}).get("formatted_name", ""))
+            meta.as_text(meta.as_dict(card.get("name")).get("formatted_name")) or ""
             for card in cards
             if isinstance(card, dict)
         ]
         return f"[Shared contact: {', '.join(names) or 'unnamed'}]", [], None
     if kind == "unsupported":
-        what = body.get("type") or "unknown"
+        what = meta.as_text(body.get("type")) or "unknown"
         return f"[Unsupported WhatsApp message: {what}]", [], None
     return f"[Unsupported WhatsApp message: {kind}]", [], None
 
 
 def _messages(value: dict[str, Any]) -> list[WebhookItem]:
     items: list[WebhookItem] = []
-    contacts = value.get("contacts") or []
-    for message in value.get("messages") or []:
+    raw_contacts = value.get("contacts")
+    contacts = raw_contacts if isinstance(raw_contacts, list) else []
+    for message in meta.as_list(value.get("messages"), "messages"):
         if not isinstance(message, dict) or not message.get("id"):
             raise PayloadInvalid("a message without an id")
         kind = message.get("type")
@@ -168,7 +177,7 @@ def _messages(value: dict[str, Any]) -> list[WebhookItem]:
 
 def _statuses(value: dict[str, Any]) -> list[WebhookItem]:
     items: list[WebhookItem] = []
-    for status in value.get("statuses") or []:
+    for status in meta.as_list(value.get("statuses"), "statuses"):
         if not isinstance(status, dict) or not status.get("id"):
             raise PayloadInvalid("a status without an id")
         mapped = STATUSES.get(str(status.get("status")))
@@ -176,12 +185,13 @@ def _statuses(value: dict[str, Any]) -> list[WebhookItem]:
             items.append(Ignored(f"status:{status.get('status')}", str(status["id"])))
             continue
         code = reason = None
-        errors = status.get("errors") or []
-        if errors:
-            error = errors[0]
-            code = str(error.get("code")) if error.get("code") is not None else None
-            details = (error.get("error_data") or {}).get("details")
-            reason = _error_reason(code, str(error.get("message") or error.get("title")), details)
+        errors = status.get("errors")
+        if isinstance(errors, list) and errors:
+            error = meta.as_dict(errors[0])
+            code = meta.as_text(error.get("code"))
+            details = meta.as_text(meta.as_dict(error.get("error_data")).get("details"))
+            message = meta.as_text(error.get("message")) or meta.as_text(error.get("title"))
+            reason = _error_reason(code, message or "failed", details)
         items.append(
             StatusUpdate(
                 external_id=str(status["id"]),
@@ -225,9 +235,9 @@ class WhatsAppAdapter:
             for change in changes:
                 value = change.get("value") if isinstance(change, dict) else None
                 if not isinstance(value, dict) or change.get("field") != "messages":
-                    items.append(Ignored(f"field:{(change or {}).get('field')}"))
+                    items.append(Ignored(f"field:{meta.as_dict(change).get('field')}"))
                     continue
-                number_id = (value.get("metadata") or {}).get("phone_number_id")
+                number_id = meta.as_dict(value.get("metadata")).get("phone_number_id")
                 if number_id is not None and str(number_id) != own_number:
                     # One Meta app calls one URL for all its numbers: another inbox's news.
                     items.append(Ignored(f"phone_number_id:{number_id}"))

@@ -18,20 +18,19 @@ from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 
 from onethread.api.context import AppContext
-from onethread.api.ratelimit import SlidingWindowLimiter
+from onethread.api.ratelimit import RateLimiter, RateLimits
 from onethread.errors import DomainError, Forbidden, NotFound, RateLimited
 from onethread.inboxes.channel_config import WebchatConfig
 from onethread.inboxes.models import ChannelKind, Inbox
 from onethread.inboxes.service import full_config
 
 LIMITS_KEY = "widget_limits"
-MAX_WIDGET_BODY = 64 * 1024
+MAX_WIDGET_BODY = 64 * 1024  # enforced by api/body_limit.py
 PREFLIGHT_MAX_AGE = "600"
-
-
-class WidgetBodyTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
+# Widget windows: (name, hits, per seconds)
+VISITOR_MESSAGES = ("widget:visitor-messages", 30, 60)
+ADDRESS_MESSAGES = ("widget:address-messages", 120, 60)
+ADDRESS_SESSIONS = ("widget:address-sessions", 300, 600)
 
 
 @dataclass(frozen=True)
@@ -45,33 +44,40 @@ class WidgetInbox:
 
 @dataclass
 class WidgetLimits:
-    """In-process windows (per serve process), like the sign-in limiter."""
+    """The widget's windows, shared by every serve process when Redis is configured."""
 
-    messages_per_visitor: SlidingWindowLimiter = field(
-        default_factory=lambda: SlidingWindowLimiter(30, 60)
-    )
-    messages_per_address: SlidingWindowLimiter = field(
-        default_factory=lambda: SlidingWindowLimiter(120, 60)
-    )
-    sessions_per_address: SlidingWindowLimiter = field(
-        default_factory=lambda: SlidingWindowLimiter(300, 600)
-    )
+    messages_per_visitor: RateLimiter = field(default_factory=lambda: _window(VISITOR_MESSAGES))
+    messages_per_address: RateLimiter = field(default_factory=lambda: _window(ADDRESS_MESSAGES))
+    sessions_per_address: RateLimiter = field(default_factory=lambda: _window(ADDRESS_SESSIONS))
+
+    @classmethod
+    def of(cls, rate_limits: RateLimits) -> WidgetLimits:
+        return cls(
+            messages_per_visitor=_window(VISITOR_MESSAGES, rate_limits),
+            messages_per_address=_window(ADDRESS_MESSAGES, rate_limits),
+            sessions_per_address=_window(ADDRESS_SESSIONS, rate_limits),
+        )
+
+
+def _window(spec: tuple[str, int, int], rate_limits: RateLimits | None = None) -> RateLimiter:
+    """In memory unless ``rate_limits`` says Redis."""
+    return (rate_limits or RateLimits()).sliding_window(*spec)
 
 
 def widget_limits(context: AppContext) -> WidgetLimits:
     limits = context.extras.get(LIMITS_KEY)
     if not isinstance(limits, WidgetLimits):
-        limits = WidgetLimits()
+        limits = WidgetLimits.of(context.rate_limits)
         context.extras[LIMITS_KEY] = limits
     return limits
 
 
-def take_turn(limiter: SlidingWindowLimiter, key: str, what: str) -> None:
+async def take_turn(limiter: RateLimiter, key: str, what: str) -> None:
     """Count one ``what`` for ``key``, or refuse with 429 and the seconds to wait."""
-    wait = limiter.retry_after(key)
+    wait = await limiter.retry_after(key)
     if wait:
         raise RateLimited(f"too many {what}; retry in {wait} s", retry_after=wait)
-    limiter.hit(key)
+    await limiter.hit(key)
 
 
 def client_address(connection: HTTPConnection) -> str:
@@ -153,9 +159,6 @@ class WidgetRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
-                length = request.headers.get("content-length", "")
-                if length.isdigit() and int(length) > MAX_WIDGET_BODY:
-                    raise WidgetBodyTooLarge(f"widget requests are limited to {MAX_WIDGET_BODY} B")
                 response = await endpoint_handler(request)
             except Exception as exc:
                 response = await _error_response(request, exc)

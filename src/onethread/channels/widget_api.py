@@ -136,7 +136,7 @@ async def start_session(
 ) -> SessionOut:
     """A visitor token (new, renewed or identified), the widget's look and the history."""
     widget = await open_widget(request, context, inbox_id)
-    take_turn(
+    await take_turn(
         widget_limits(context).sessions_per_address,
         client_address(request),
         "widget sessions from this address",
@@ -163,8 +163,10 @@ async def send_message(
     if not body.text.strip():
         raise InvalidInput("a message needs text", details={"field": "text"})
     limits = widget_limits(context)
-    take_turn(limits.messages_per_visitor, f"{widget.id}:{visitor.identity}", "messages")
-    take_turn(limits.messages_per_address, client_address(request), "messages from this address")
+    await take_turn(limits.messages_per_visitor, f"{widget.id}:{visitor.identity}", "messages")
+    await take_turn(
+        limits.messages_per_address, client_address(request), "messages from this address"
+    )
     inbound = InboundMessage(
         sender=sender_of(visitor),
         text=body.text,

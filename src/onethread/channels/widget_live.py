@@ -12,7 +12,6 @@ web chat inbox.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -32,7 +31,7 @@ from onethread.errors import NotFound
 from onethread.events.bus import Subscription
 from onethread.events.types import EventType
 from onethread.realtime.audience import customer_may_see
-from onethread.realtime.sockets import close_quietly, until_first_ends
+from onethread.realtime.sockets import close_quietly, receive_json_frame, until_first_ends
 
 CLOSE_BAD_TOKEN = 4401
 CLOSE_ORIGIN_REFUSED = 4403
@@ -145,10 +144,7 @@ class _Connection:
     async def listen(self) -> None:
         """Client frames: ``ping`` (answered), ``sync`` (after the first message)."""
         while True:
-            try:
-                frame = json.loads(await self.websocket.receive_text())
-            except ValueError:
-                continue
+            frame = await receive_json_frame(self.websocket)
             kind = frame.get("type") if isinstance(frame, dict) else None
             if kind == "ping":
                 await self.send({"type": "pong"})

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from onethread.db.failures import is_lost_race
 from onethread.db.group_commit import BatchStep, GroupCommit
 from onethread.db.sqlite_inline import inline_connector
 
@@ -52,10 +52,31 @@ def _prepare_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+async def connect_or_unavailable(*args: Any, **kwargs: Any) -> Any:
+    """``asyncpg.connect``, with a server that cannot be reached reported as a database error.
+
+    asyncpg raises the socket's ``OSError`` when nothing listens, which SQLAlchemy passes
+    through unwrapped; as a connection failure (SQLSTATE 08006) it becomes a ``DBAPIError``
+    that the API answers with 503 (``api/errors.py``).
+    """
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except (OSError, TimeoutError) as exc:
+        raise asyncpg.exceptions.ConnectionFailureError(
+            f"cannot reach the database: {exc}"
+        ) from exc
+
+
 class Database:
     """A writer engine and, on SQLite, a separate reader engine so reads never queue."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10
+    ) -> None:
+        """``pool_size`` and ``max_overflow``: PostgreSQL connections per process, kept
+        and on demand (docs/deploy.md sizes them against the server's ``max_connections``)."""
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -77,13 +98,31 @@ class Database:
             _prepare_sqlite(self.engine, immediate=True)
             self.read_engine = create_async_engine(url, echo=echo, pool_size=4, max_overflow=8)
             _prepare_sqlite(self.read_engine, immediate=False)
+            self.lease_engine = self.engine  # one writer: renewals queue like any write
         else:
+            # pre-ping: a connection the server dropped (a restart) is replaced on checkout.
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=True,
+                connect_args={"async_creator_fn": connect_or_unavailable},
             )
             self.read_engine = self.engine
+            # The queue's lease renewals on a connection of their own: a worker running a
+            # batch bigger than the pool must not let its leases lapse waiting behind it.
+            self.lease_engine = create_async_engine(
+                url,
+                echo=echo,
+                pool_size=1,
+                max_overflow=1,
+                pool_pre_ping=True,
+                connect_args={"async_creator_fn": connect_or_unavailable},
+            )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self.lease_sessions = async_sessionmaker(self.lease_engine, expire_on_commit=False)
         # SQLite has one writer: one batch at a time. PostgreSQL overlaps a few.
         self.group_commit = GroupCommit(self.sessions, in_flight=1 if self.is_sqlite else 4)
 
@@ -112,13 +151,14 @@ class Database:
 
         Two deliveries racing to create the same row (a message id, a contact's one open
         thread) are settled by the database; the loser re-reads and finds the winner's row.
+        A deadlock's victim runs again too.
         """
         for attempt in range(1, attempts + 1):
             try:
                 async with self.session() as session:
                     return await work(session)
-            except IntegrityError:
-                if attempt == attempts:
+            except Exception as exc:
+                if attempt == attempts or not is_lost_race(exc):
                     raise
         raise AssertionError("unreachable")
 
@@ -142,7 +182,20 @@ class Database:
         async with self.read_sessions() as session:
             yield session
 
+    @asynccontextmanager
+    async def lease_session(self) -> AsyncIterator[AsyncSession]:
+        """``session`` on the lease connection (``outbox.actions.extend_lease``)."""
+        async with self.lease_sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.lease_engine is not self.engine:
+            await self.lease_engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

@@ -46,3 +46,5 @@ class EventType(StrEnum):
     SURVEY_ASKED = "survey.asked"
     SURVEY_SKIPPED = "survey.skipped"
     SURVEY_ANSWERED = "survey.answered"
+    WEBHOOK_SAVED = "webhook.saved"
+    WEBHOOK_DELETED = "webhook.deleted"

@@ -9,6 +9,7 @@ a thread a human took stays theirs.
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,7 @@ from onethread.conversations.models import (
 from onethread.errors import DomainError, InvalidInput
 from onethread.inboxes.models import Inbox
 from onethread.jobs.context import JobContext
+from onethread.observability.metrics import observe_decision
 from onethread.outbox.models import Job
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ async def run_assistant_turn(context: JobContext, job: Job) -> None:
             )
             knowledge = await assistant.knowledge_for(session, workspace_id)
     if silent is not None:  # the cheap way out: no snapshot, no index, one event
+        observe_decision(Outcome.SILENT.value, None)
         async with context.db.session() as session:
             conversation = await session.get(Conversation, conversation_id)
             if conversation is not None:
@@ -77,7 +80,9 @@ async def run_assistant_turn(context: JobContext, job: Job) -> None:
     if snapshot is None:
         return
     deps = assistant.deps(context.http, knowledge, context.settings)
+    started = time.perf_counter()
     decision = await decide(snapshot, runtime, deps)
+    observe_decision(decision.outcome.value, time.perf_counter() - started)
     last_seen = snapshot.history[-1].id if snapshot.history else 0
     async with context.db.session() as session:
         conversation = await session.get(Conversation, conversation_id, with_for_update=True)

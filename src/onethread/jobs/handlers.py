@@ -16,6 +16,8 @@ from onethread.conversations.actions import (
     do_wake,
 )
 from onethread.conversations.models import Conversation
+from onethread.integrations.enqueue import WEBHOOK_DELIVER
+from onethread.integrations.sending import deliver_webhook
 from onethread.jobs.assistant_turn import run_assistant_turn
 from onethread.jobs.context import JobContext
 from onethread.outbox.models import Job
@@ -61,6 +63,17 @@ async def _wake(context: JobContext, job: Job) -> None:
             do_wake(session, conversation, due=datetime.fromisoformat(job.payload["until"]))
 
 
+async def _deliver_webhook(context: JobContext, job: Job) -> None:
+    await deliver_webhook(
+        context.db,
+        context.secrets,
+        context.settings,
+        context.http,
+        int(job.payload["delivery_id"]),
+        last_attempt=_last_attempt(job),
+    )
+
+
 async def _ask_survey(context: JobContext, job: Job) -> None:
     await ask_survey(context.db, job.payload)
 
@@ -71,4 +84,5 @@ HANDLERS: dict[str, Handler] = {
     CONVERSATION_WAKE: _wake,
     ASSISTANT_TURN: run_assistant_turn,
     SURVEY_ASK: _ask_survey,
+    WEBHOOK_DELIVER: _deliver_webhook,
 }

@@ -14,8 +14,10 @@ from onethread.conversations.actions import DELIVERY_SEND
 from onethread.errors import PermanentFailure
 from onethread.jobs.context import JobContext
 from onethread.jobs.handlers import HANDLERS, Handler
+from onethread.observability.context import enter_job, leave_job
+from onethread.observability.metrics import observe_job
 from onethread.outbox import actions
-from onethread.outbox.models import Job
+from onethread.outbox.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,26 +68,64 @@ class Worker:
                 self.context.db, self.name, limit=self.batch - len(jobs), lease_seconds=lease
             )
         if jobs:
-            succeeded = await asyncio.gather(*(self._run(job) for job in jobs))
+            renewing = asyncio.create_task(self._renew_leases(jobs, lease))
+            try:
+                succeeded = await asyncio.gather(*(self._run(job) for job in jobs))
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
             done = [job for job, ok in zip(jobs, succeeded, strict=True) if ok]
             if done:
                 # One transaction for the batch's successes; failures were recorded one by one.
                 await actions.complete_many(self.context.db, done)
         return len(jobs)
 
+    async def _renew_leases(self, jobs: list[Job], lease: int) -> None:
+        """While the batch runs, renew its leases at a third of their length."""
+        ids = [job.id for job in jobs]
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                await actions.extend_lease(self.context.db, self.name, ids, lease)
+            except Exception:
+                log.warning("worker %s could not renew its leases", self.name, exc_info=True)
+
     async def _run(self, job: Job) -> bool:
-        """Run one job; True when it succeeded and awaits ``complete``."""
+        """Run one job; True when it succeeded and awaits ``complete``.
+
+        Its log lines carry the job and the request that caused it (docs/operations.md).
+        """
+        tokens = enter_job(job.id, job.kind, job.payload)
+        started = time.perf_counter()
+        result = "interrupted"  # until the handler returns: a stopped worker's job is reclaimed
+        try:
+            result = await self._run_handler(job)
+        except Exception:
+            # The failure could not be recorded (the database is away). Never raise out of
+            # the batch: the rest of it runs on under renewed leases, and this job, still
+            # running, is retried once its lease runs out.
+            log.warning("job %s (%s): failure not recorded", job.id, job.kind, exc_info=True)
+        finally:
+            seconds = time.perf_counter() - started
+            observe_job(job.kind, result, seconds)
+            log.debug("job %s (%s) %s in %.3f s", job.id, job.kind, result, seconds)
+            leave_job(tokens)
+        return result == "done"
+
+    async def _run_handler(self, job: Job) -> str:
+        """done, retry or dead."""
         handler = self.handlers.get(job.kind)
         if handler is None:
             await actions.fail(
                 self.context.db, job, f"no handler for job kind {job.kind!r}", permanent=True
             )
-            return False
+            return "dead"
         try:
             await handler(self.context, job)
         except PermanentFailure as exc:
             await actions.fail(self.context.db, job, str(exc), permanent=True)
-            return False
+            return "dead"
         except Exception as exc:
             status = await actions.fail(
                 self.context.db,
@@ -93,8 +133,8 @@ class Worker:
                 "".join(traceback.format_exception_only(exc)).strip(),
             )
             log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, exc)
-            return False
-        return True
+            return "dead" if status == JobStatus.DEAD.value else "retry"
+        return "done"
 
     async def run(self) -> None:
         log.info("worker %s started", self.name)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from onethread.db.database import Database
 from onethread.db.types import utcnow
 from onethread.errors import Conflict
+from onethread.observability.context import with_request_id
 from onethread.outbox.models import Job, JobStatus, WorkerHeartbeat
 
 BACKOFF_BASE_SECONDS = 2.0
@@ -38,7 +39,7 @@ def enqueue(
     job = Job(
         workspace_id=workspace_id,
         kind=kind,
-        payload=payload,
+        payload=with_request_id(payload),
         status=JobStatus.QUEUED.value,
         attempts=0,
         max_attempts=max_attempts,
@@ -66,7 +67,7 @@ def insert_job(
     values = {
         "workspace_id": workspace_id,
         "kind": kind,
-        "payload": payload,
+        "payload": with_request_id(payload),
         "status": JobStatus.QUEUED.value,
         "attempts": 0,
         "max_attempts": max_attempts,
@@ -117,6 +118,28 @@ async def claim(
     # RETURNING follows no ORDER BY: hand the batch over oldest first.
     jobs.sort(key=lambda job: (job.run_at, job.id))
     return jobs
+
+
+async def extend_lease(db: Database, worker: str, ids: list[int], lease_seconds: int) -> int:
+    """Push the lease of ``worker``'s running jobs ``ids`` forward; how many it still held.
+
+    A worker renews while its jobs run, so a slow job is never taken over by another
+    worker (and run twice) while its own worker is alive; only a dead worker's lease runs out.
+    """
+    if not ids:
+        return 0
+    async with db.lease_session() as session:
+        result = await session.execute(
+            update(Job)
+            .where(
+                Job.id.in_(ids),
+                Job.locked_by == worker,
+                Job.status == JobStatus.RUNNING.value,
+            )
+            .values(locked_until=utcnow() + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def complete(db: Database, job: Job) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
 from sqlalchemy import select
 
 from onethread.agents.models import Agent, ApiToken
+from onethread.agents.scopes import allows
 from onethread.agents.service import agent_for_token, list_agents
 from onethread.api.context import AppContext
 from onethread.api.deps import SESSION_COOKIE
@@ -23,7 +23,12 @@ from onethread.realtime.hub import (
     hub_of,
 )
 from onethread.realtime.presence import Entry
-from onethread.realtime.sockets import CONNECTION_ENDED, close_quietly, until_first_ends
+from onethread.realtime.sockets import (
+    CONNECTION_ENDED,
+    close_quietly,
+    receive_json_frame,
+    until_first_ends,
+)
 
 router = APIRouter(tags=["realtime"])
 
@@ -44,7 +49,11 @@ async def _authenticate(
     if presented is None:
         return None
     async with context.db.read_session() as session:
-        return await agent_for_token(session, presented)
+        found = await agent_for_token(session, presented)
+    # A scoped token joins only with realtime:read (agents/scopes.py).
+    if found is not None and not allows(found[1].scopes, "realtime:read"):
+        return None
+    return found
 
 
 async def _still_valid(context: AppContext, token_id: int) -> bool:
@@ -106,10 +115,7 @@ async def _write(websocket: WebSocket, connection: Connection, replayed: set[int
 async def _read(websocket: WebSocket, hub: Hub, connection: Connection) -> None:
     """Client frames: ``view``, ``typing``, ``ping``; anything else is ignored."""
     while True:
-        try:
-            frame = json.loads(await websocket.receive_text())
-        except ValueError:
-            continue
+        frame = await receive_json_frame(websocket)
         if not isinstance(frame, dict):
             continue
         kind = frame.get("type")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Coroutine
 from typing import Any
 
@@ -30,6 +31,21 @@ async def until_first_ends(*loops: Coroutine[Any, Any, None]) -> None:
     for task in done:
         if not isinstance(task.exception(), CONNECTION_ENDED):
             task.result()
+
+
+async def receive_json_frame(websocket: WebSocket) -> Any:
+    """The next text frame as JSON; ``None`` for a binary or unreadable frame, which the
+    protocols ignore (``receive_text`` would fail on a binary frame and end the socket)."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 async def close_quietly(websocket: WebSocket) -> None:

@@ -70,6 +70,12 @@ async def settings_page(request: Request, context: Context) -> Response:
     return await _signed_in_page(request, context, "settings.html")
 
 
+@router.get("/settings/webhooks")
+async def webhooks_page(request: Request, context: Context) -> Response:
+    """Admins' outbound webhooks and their delivery log (docs/webhooks.md)."""
+    return await _signed_in_page(request, context, "webhooks.html")
+
+
 @router.get("/reports")
 async def reports_page(request: Request, context: Context) -> Response:
     """The dashboard: service, support and assistant metrics side by side."""

@@ -44,6 +44,7 @@ from onethread.conversations.service import (
 from onethread.db.types import utcnow
 from onethread.events.types import EventType
 from onethread.inboxes.models import Inbox
+from onethread.observability.context import request_id as current_request_id
 from onethread.outbox.actions import enqueue
 from onethread.surveys.actions import do_record_answer
 from onethread.surveys.service import PendingAnswer, answer_to_pending_survey
@@ -73,7 +74,8 @@ async def do_record_inbound(
     go through ``do_record_many``, the path that also takes many messages at once; the
     rows are those of ``record_in_general``, which takes the rest.
     """
-    arrival = Arrival(InboxRef(inbox.id, workspace.id, inbox.channel), inbound)
+    ref = InboxRef(inbox.id, workspace.id, inbox.channel)
+    arrival = Arrival(ref, inbound, current_request_id.get())
     [recorded] = await do_record_many(session, [arrival])
     if recorded is not None:
         return recorded

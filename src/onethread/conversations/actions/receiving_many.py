@@ -39,6 +39,7 @@ from onethread.db.database import PENDING_EVENTS_KEY
 from onethread.db.types import utcnow
 from onethread.events.models import Event
 from onethread.events.types import EventType
+from onethread.observability.context import REQUEST_ID_KEY
 from onethread.outbox.models import Job, JobStatus
 
 # Every job the outbox enqueues may be tried this many times (``outbox.actions.enqueue``).
@@ -64,6 +65,7 @@ class InboxRef(NamedTuple):
 class Arrival(NamedTuple):
     inbox: InboxRef
     inbound: InboundMessage
+    request_id: str | None = None  # of the request that brought it, carried into its job
 
 
 SenderKey = tuple[int, str, str]  # workspace, channel, the sender's id on that channel
@@ -323,7 +325,7 @@ def _write(
                 conversation,
             )
         )
-        jobs.append(_job_row(conversation, message_id))
+        jobs.append(_job_row(conversation, message_id, arrivals[placement.index].request_id))
         recorded.append(
             (
                 placement.index,
@@ -412,12 +414,15 @@ def _event_row(
     }
 
 
-def _job_row(conversation: Conversation, message_id: int) -> dict[str, Any]:
+def _job_row(conversation: Conversation, message_id: int, request_id: str | None) -> dict[str, Any]:
     now = utcnow()
+    payload: dict[str, Any] = {"conversation_id": conversation.id, "message_id": message_id}
+    if request_id is not None:
+        payload[REQUEST_ID_KEY] = request_id
     return {
         "workspace_id": conversation.workspace_id,
         "kind": ASSISTANT_TURN,
-        "payload": {"conversation_id": conversation.id, "message_id": message_id},
+        "payload": payload,
         "status": JobStatus.QUEUED.value,
         "attempts": 0,
         "max_attempts": MAX_ATTEMPTS,
