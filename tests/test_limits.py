@@ -28,7 +28,7 @@ from onethread.channels.widget_access import MAX_WIDGET_BODY
 from onethread.main import create_app
 from onethread.settings import Settings
 from tests.conftest import Harness
-from tests.factories import PASSWORD, inbox, workspace
+from tests.factories import PASSWORD, Api, inbox, workspace
 from tests.processes import serve_process
 
 REDIS_URL = os.environ.get("ONETHREAD_TEST_REDIS_URL")
@@ -196,6 +196,18 @@ async def _limiter_semantics(limits: RateLimits) -> None:
     assert await limiter.retry_after("someone-else") == 0
     await limiter.reset(key)
     assert await limiter.retry_after(key) == 0
+    # take: check and count in one step, even for many callers at once.
+    taken = await asyncio.gather(*(limiter.take(key) for _ in range(8)))
+    admitted = [hit for wait, hit in taken if wait == 0]
+    assert len(admitted) == 3
+    assert all(wait >= 1 and hit is None for wait, hit in taken if wait)
+    # give_back uncounts one hit: one more caller may go on.
+    assert admitted[0] is not None
+    await limiter.give_back(key, admitted[0])
+    wait, hit = await limiter.take(key)
+    assert (wait, hit is not None) == (0, True)
+    assert (await limiter.take(key))[0] >= 1
+    await limiter.reset(key)
 
 
 async def test_the_in_memory_window_allows_limit_hits_then_waits() -> None:
@@ -281,6 +293,14 @@ async def test_sign_in_and_widget_limits_hold_across_two_processes(
     admin = await workspace(harness)
     chat = await inbox(admin, "webchat")
     shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    try:
+        await _limits_hold_across(shared, admin, chat["id"])
+    finally:  # the windows live in the shared test Redis: leave none for later tests
+        await _forget_rate_limits(REDIS_URL)
+
+
+async def _limits_hold_across(shared: Settings, admin: Api, chat_id: int) -> None:
+    settings = shared
     async with (
         serve_process(shared, worker=False) as first,
         serve_process(shared, worker=False) as second,
@@ -296,7 +316,7 @@ async def test_sign_in_and_widget_limits_hold_across_two_processes(
             assert refused.status_code == 429, refused.text
             assert int(refused.headers["retry-after"]) >= 1
 
-        widget = f"/api/v1/widget/{chat['id']}"
+        widget = f"/api/v1/widget/{chat_id}"
         session = await first.client.post(f"{widget}/session", json={})
         token = {"Authorization": f"Bearer {session.json()['visitor_token']}"}
         sent = [
@@ -340,6 +360,29 @@ async def own_redis() -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_concurrent_wrong_passwords_cannot_outrun_the_sign_in_limit(
+    harness: Harness,
+) -> None:
+    admin = await workspace(harness)
+    attempts = harness.app_context.settings.login_attempts
+    wrong = {"email": admin.email, "password": "not the password"}
+    answers = await asyncio.gather(
+        *(harness.client.post("/api/v1/auth/login", json=wrong) for _ in range(attempts * 4))
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(401) == attempts, statuses
+    assert statuses.count(429) == attempts * 3, statuses
+
+
+async def test_a_right_password_gives_its_attempt_back(harness: Harness) -> None:
+    admin = await workspace(harness)
+    attempts = harness.app_context.settings.login_attempts
+    right = {"email": admin.email, "password": PASSWORD}
+    for _ in range(attempts + 2):  # successes never use up the window
+        answer = await harness.client.post("/api/v1/auth/login", json=right)
+        assert answer.status_code == 200, answer.text
 
 
 async def test_sign_in_works_while_redis_is_down(settings: Settings, harness: Harness) -> None:

@@ -15,6 +15,8 @@ from onethread.db import migrate
 from onethread.db.database import Database
 from onethread.db.types import utcnow
 from onethread.workspaces.actions import do_create_workspace
+from onethread.workspaces.models import Workspace
+from onethread.workspaces.schemas import WorkspaceSettings
 from tests.conftest import Harness
 from tests.factories import Api, inbound, inbox, workspace
 
@@ -172,11 +174,11 @@ async def _search_objects(db: Database) -> dict[str, set[str]]:
 
 async def test_the_migration_indexes_existing_rows_and_keeps_up(empty_database: Database) -> None:
     await migrate.upgrade(empty_database.engine, "0002")
+    # Rows inserted directly, as in _thread: today's actions write columns 0002 lacks.
     async with empty_database.session() as session:
-        created = await do_create_workspace(
-            session, name="Search", admin_email="a@search.test", admin_password="pw for search"
-        )
-    ws = created.workspace.id
+        workspace = Workspace(name="Search", settings=WorkspaceSettings().model_dump(mode="json"))
+        session.add(workspace)
+    ws = workspace.id
     contact_id, before = await _thread(empty_database, ws, "Dana Whitfield", "the parcel is late")
 
     await migrate.upgrade(empty_database.engine)
