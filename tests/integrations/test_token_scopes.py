@@ -120,3 +120,25 @@ async def test_the_realtime_socket_takes_a_scoped_token_only_with_realtime_read(
     live = await scoped(admin, ["realtime:read"])
     async with agent_socket(realtime_server, live.token) as sock:
         assert (await sock.recv())["type"] == "hello"
+
+
+async def test_a_scoped_token_cannot_set_credentials_that_would_sign_in_unscoped(
+    harness: Harness,
+) -> None:
+    admin = await workspace(harness)
+    token = await scoped(admin, ["auth:write", "agents:write"])
+    new_password = {"password": "a brand new password 42"}
+    refused(await token.patch("/auth/me", json=new_password), "scoped API token")
+    refused(await token.patch(f"/agents/{admin.agent_id}", json=new_password), "scoped API token")
+    refused(await token.patch(f"/agents/{admin.agent_id}", json={"role": "agent"}), "scoped")
+    someone = {"email": "mole@acme.example.com", "name": "Mole", "role": "admin", **new_password}
+    refused(await token.post("/agents", json=someone), "scoped API token")
+    # What the scopes do allow still works, and the old password still signs in.
+    renamed = await token.ok("PATCH", "/auth/me", json={"name": "Renamed"})
+    assert renamed["name"] == "Renamed"
+    wrong = await harness.client.post(
+        "/api/v1/auth/login", json={"email": admin.email, **new_password}
+    )
+    assert wrong.status_code == 401, wrong.text
+    # An unscoped token may still change the password.
+    await admin.ok("PATCH", "/auth/me", json=new_password)

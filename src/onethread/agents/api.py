@@ -29,6 +29,7 @@ async def list_agents(caller: CurrentCaller, session: ReadSession) -> list[Agent
 
 @router.post("/agents", response_model=AgentOut, status_code=201)
 async def create_agent(body: AgentCreate, caller: AdminCaller, session: WriteSession) -> AgentOut:
+    caller.require_unscoped("create an agent")
     agent = await actions.do_create_agent(
         session,
         caller.workspace_id,
@@ -54,6 +55,8 @@ async def get_agent(agent_id: Id, caller: CurrentCaller, session: ReadSession) -
 async def update_agent(
     agent_id: Id, body: AgentUpdate, caller: AdminCaller, session: WriteSession
 ) -> AgentOut:
+    if body.password is not None or body.role is not None:
+        caller.require_unscoped("set a password or a role")
     agent = await service.access_agent(session, caller.workspace_id, agent_id)
     await actions.do_update_agent(
         session,

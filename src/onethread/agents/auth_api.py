@@ -38,9 +38,17 @@ async def login(
     """Check email and password; set the session cookie and return a bearer token."""
     limiter = context.login_limiter
     keys = [f"account:{body.email.lower()}", f"address:{_client_address(request)}"]
-    wait = max([await limiter.retry_after(key) for key in keys])
-    if wait:
-        raise RateLimited(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
+    # Each attempt counts as a failure before its password is checked, in one step with
+    # the check (concurrent guesses cannot all pass it); a right password gives it back.
+    taken: list[tuple[str, str]] = []
+    for key in keys:
+        wait, hit = await limiter.take(key)
+        if wait:
+            for done_key, done_hit in taken:
+                await limiter.give_back(done_key, done_hit)
+            raise RateLimited(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
+        if hit is not None:
+            taken.append((key, hit))
 
     async with context.db.read_session() as read:  # no write lock while hashes are checked
         candidates = await service.agents_by_email(read, body.email)
@@ -54,9 +62,9 @@ async def login(
     if not candidates:
         await asyncio.to_thread(verify_password, DUMMY_HASH, body.password)
     if not matched:
-        for key in keys:
-            await limiter.hit(key)
-        raise NotAuthenticated("wrong email or password")
+        raise NotAuthenticated("wrong email or password")  # the attempt stays counted
+    for key, hit in taken:
+        await limiter.give_back(key, hit)
     if len(matched) > 1:
         raise InvalidInput(
             "this email signs in to several workspaces; add workspace_id",
@@ -97,6 +105,8 @@ async def me(caller: CurrentCaller) -> AgentOut:
 async def update_profile(
     body: ProfileUpdate, caller: CurrentCaller, session: WriteSession
 ) -> AgentOut:
+    if body.password is not None:
+        caller.require_unscoped("change a password")
     agent = await service.access_agent(session, caller.workspace_id, caller.agent.id)
     await actions.do_update_agent(
         session,

@@ -76,5 +76,5 @@ class ApiToken(IdMixin, TimestampMixin, WorkspaceScoped, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # None: the agent's full access (sessions, older tokens); else only these (api/scopes.py).
+    # None: the agent's full access (sessions, older tokens); else only these (agents/scopes.py).
     scopes: Mapped[list[str] | None] = mapped_column(JsonDoc)

@@ -54,6 +54,15 @@ class Caller:
     def is_admin(self) -> bool:
         return self.agent.role == Role.ADMIN.value
 
+    def require_unscoped(self, what: str) -> None:
+        """Refuse ``what`` to a scoped token: setting a password or creating an account
+        would let it sign in with full access, and a scope never widens (docs/api-tokens.md)."""
+        if self.token.scopes is not None:
+            raise Forbidden(
+                f"a scoped API token cannot {what}; sign in or use an unscoped token",
+                details={"missing_scope": "unscoped"},
+            )
+
 
 def presented_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")

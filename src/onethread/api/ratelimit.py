@@ -44,6 +44,16 @@ class RateLimiter(Protocol):
         """Forget ``key``'s hits."""
         ...
 
+    async def take(self, key: str) -> tuple[int, str | None]:
+        """Check and count in one step: ``(0, hit id)`` when ``key`` may go on (the hit is
+        counted), else ``(seconds to wait, None)``. Concurrent callers never all slip
+        past a check made before any of them counted."""
+        ...
+
+    async def give_back(self, key: str, hit: str) -> None:
+        """Uncount one hit ``take`` counted (a sign-in that turned out right)."""
+        ...
+
 
 def _wait(hits_in_window: list[float], limit: int, window: float, now: float) -> int:
     """Seconds until fewer than ``limit`` of ``hits_in_window`` (oldest first) remain."""
@@ -59,25 +69,48 @@ class SlidingWindowLimiter:
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: dict[str, deque[tuple[float, str]]] = {}
 
-    def _trim(self, key: str, now: float) -> deque[float]:
+    def _trim(self, key: str, now: float) -> deque[tuple[float, str]]:
         hits = self._hits.get(key, deque())
-        while hits and hits[0] <= now - self.window:
+        while hits and hits[0][0] <= now - self.window:
             hits.popleft()
         if not hits:
             self._hits.pop(key, None)
         return hits
 
+    def _wait(self, key: str, now: float) -> int:
+        return _wait([at for at, _ in self._trim(key, now)], self.limit, self.window, now)
+
     async def retry_after(self, key: str) -> int:
-        now = time.monotonic()
-        return _wait(list(self._trim(key, now)), self.limit, self.window, now)
+        return self._wait(key, time.monotonic())
 
     async def hit(self, key: str) -> None:
+        await self.take_anyway(key)
+
+    async def take_anyway(self, key: str) -> str:
         now = time.monotonic()
         hits = self._trim(key, now)
-        hits.append(now)
+        hit = uuid.uuid4().hex
+        hits.append((now, hit))
         self._hits[key] = hits
+        return hit
+
+    async def take(self, key: str) -> tuple[int, str | None]:
+        # No await between the check and the count: atomic on the event loop.
+        wait = self._wait(key, time.monotonic())
+        if wait:
+            return wait, None
+        return 0, await self.take_anyway(key)
+
+    async def give_back(self, key: str, hit: str) -> None:
+        hits = self._hits.get(key)
+        if hits is not None:
+            kept = deque(entry for entry in hits if entry[1] != hit)
+            if kept:
+                self._hits[key] = kept
+            else:
+                del self._hits[key]
 
     async def reset(self, key: str) -> None:
         self._hits.pop(key, None)
@@ -89,6 +122,16 @@ _TRIM = "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1])
 # -> {now as text, the scores of the hits still in the window, oldest first}
 RETRY_AFTER_SCRIPT = (
     _NOW + _TRIM + "return {tostring(now), redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')}"
+)
+# -> {0, ""} when counted, else {now as text, the scores in the window}: one step, so that
+# concurrent callers cannot all pass the check before any of them counted.
+TAKE_SCRIPT = (
+    _NOW
+    + _TRIM
+    + "if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then "
+    + "redis.call('ZADD', KEYS[1], now, ARGV[2]) "
+    + "redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) * 1000)) return {'0', {}} end "
+    + "return {tostring(now), redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')}"
 )
 HIT_SCRIPT = (
     _NOW
@@ -124,7 +167,8 @@ class RedisSlidingWindowLimiter:
         self._outage = outage
         # Sent by hash (EVALSHA), loaded again by redis-py if the server forgot it.
         self._scripts = {
-            script: client.register_script(script) for script in (RETRY_AFTER_SCRIPT, HIT_SCRIPT)
+            script: client.register_script(script)
+            for script in (RETRY_AFTER_SCRIPT, HIT_SCRIPT, TAKE_SCRIPT)
         }
 
     def _key(self, key: str) -> str:
@@ -150,6 +194,25 @@ class RedisSlidingWindowLimiter:
     async def hit(self, key: str) -> None:
         await self._run(HIT_SCRIPT, key, uuid.uuid4().hex)
 
+    async def take(self, key: str) -> tuple[int, str | None]:
+        hit = uuid.uuid4().hex
+        answer = await self._run(TAKE_SCRIPT, key, hit, self.limit)
+        if answer is None:
+            return 0, None  # fail open
+        now, flat = float(answer[0]), answer[1]
+        if now == 0:
+            return 0, hit
+        scores = [float(score) for score in flat[1::2]]
+        return max(_wait(scores, self.limit, self.window, now), 1), None
+
+    async def give_back(self, key: str, hit: str) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            await self._client.zrem(self._key(key), hit)
+        except (RedisError, OSError) as error:
+            self._outage.report(error)
+
     async def reset(self, key: str) -> None:
         from redis.exceptions import RedisError
 
@@ -168,11 +231,15 @@ class RateLimits:
         self._outage = RedisOutage()
         if redis_url:
             import redis.asyncio as redis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
 
+            # No retries: a limiter that cannot reach Redis at once fails open at once.
             self._client = redis.from_url(
                 redis_url,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
             )
             # Deployments sharing one Redis server on different db numbers stay apart.
             db = int(self._client.connection_pool.connection_kwargs.get("db") or 0)

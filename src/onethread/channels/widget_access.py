@@ -74,10 +74,9 @@ def widget_limits(context: AppContext) -> WidgetLimits:
 
 async def take_turn(limiter: RateLimiter, key: str, what: str) -> None:
     """Count one ``what`` for ``key``, or refuse with 429 and the seconds to wait."""
-    wait = await limiter.retry_after(key)
+    wait, _ = await limiter.take(key)
     if wait:
         raise RateLimited(f"too many {what}; retry in {wait} s", retry_after=wait)
-    await limiter.hit(key)
 
 
 def client_address(connection: HTTPConnection) -> str:
