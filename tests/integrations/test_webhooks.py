@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from onethread.events.log import append_events
 from onethread.events.models import Event
 from onethread.events.types import EventType
 from onethread.integrations.models import WebhookDelivery
-from onethread.integrations.targets import TargetRefused, check_resolved, check_url
+from onethread.integrations.targets import TargetRefused, check_resolved, check_url, pinned
 from onethread.jobs.context import JobContext
 from onethread.jobs.worker import Worker
 from onethread.outbox.models import Job
@@ -322,7 +323,48 @@ async def test_private_targets_are_refused_unless_allowed() -> None:
     assert check_url("https://hooks.example.com/x", allow_private=False)
     with pytest.raises(TargetRefused, match="private"):
         await check_resolved("http://localhost:9/x", allow_private=False)
-    await check_resolved("http://localhost:9/x", allow_private=True)
+    assert await check_resolved("http://localhost:9/x", allow_private=True) is None
+    # A public literal address resolves to itself, with no DNS server involved.
+    assert await check_resolved("https://8.8.8.8/x", allow_private=False) == "8.8.8.8"
+
+
+async def test_the_request_goes_to_the_address_that_was_checked() -> None:
+    """No second lookup for DNS rebinding to answer differently: the address is pinned."""
+    url, host, extensions = pinned("https://hooks.example.com:8443/in?x=1", "203.0.113.9")
+    assert str(url) == "https://203.0.113.9:8443/in?x=1"
+    assert host == {"Host": "hooks.example.com:8443"}
+    assert extensions == {"sni_hostname": "hooks.example.com"}
+    url, host, extensions = pinned("http://hooks.example.com/in", "2001:db8::1")
+    assert str(url) == "http://[2001:db8::1]/in"
+    assert (host, extensions) == ({"Host": "hooks.example.com"}, {})
+    assert pinned("http://hooks.example.com/in", None) == (
+        httpx.URL("http://hooks.example.com/in"),
+        {},
+        {},
+    )
+    # Over a real connection: the receiver sees the name, the socket went to the address.
+    seen: list[str] = []
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.extend(
+            line for line in head.decode().split("\r\n") if line.lower().startswith("host:")
+        )
+        writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        url, host, extensions = pinned(f"http://hooks.invalid:{port}/in", "127.0.0.1")
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(url, headers=host, extensions=extensions, content=b"{}")
+        assert answer.status_code == 204
+        assert [line.lower() for line in seen] == [f"host: hooks.invalid:{port}"]
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_a_private_target_fails_at_once_when_private_targets_are_refused(

@@ -15,10 +15,10 @@ from onethread.channels.outbound import TemplateChoice, queue_reply
 from onethread.contacts.identity import SenderIdentity
 from onethread.conversations import actions, service
 from onethread.conversations.inbound import InboundMessage
-from onethread.conversations.models import Conversation, Handler, Message, Priority, Status
+from onethread.conversations.models import Conversation, Handler, Status
+from onethread.conversations.rendering import conversation_outs, message_out
 from onethread.conversations.schemas import (
     AssignIn,
-    ContactBrief,
     ConversationOut,
     ConversationPage,
     HandoffIn,
@@ -29,7 +29,6 @@ from onethread.conversations.schemas import (
     PriorityIn,
     ReplyIn,
     SnoozeIn,
-    TopicOut,
     TransferIn,
     ViewCountsOut,
 )
@@ -40,39 +39,6 @@ from onethread.inboxes.service import access_inbox
 from onethread.workspaces.service import access_workspace
 
 router = APIRouter(tags=["conversations"])
-
-
-async def _outs(session: AsyncSession, conversations: list[Conversation]) -> list[ConversationOut]:
-    ids = [c.id for c in conversations]
-    topics = await service.topics_of(session, ids)
-    previews = await service.previews_of(session, ids)
-    contacts = await service.contacts_of(session, [c.contact_id for c in conversations])
-    return [
-        ConversationOut(
-            id=c.id,
-            contact=ContactBrief(id=c.contact_id, name=contacts[c.contact_id].name),
-            status=Status(c.status),
-            handler=Handler(c.handler),
-            assignee_id=c.assignee_id,
-            team_id=c.team_id,
-            priority=Priority(c.priority),
-            language=c.language,
-            topics=[TopicOut(name=t.name, domain=Domain(t.domain)) for t in topics[c.id]],
-            last_inbox_id=c.last_inbox_id,
-            last_message_at=c.last_message_at,
-            last_inbound_at=c.last_inbound_at,
-            snoozed_until=c.snoozed_until,
-            resolved_at=c.resolved_at,
-            created_at=c.created_at,
-            preview=previews.get(c.id),
-        )
-        for c in conversations
-    ]
-
-
-def message_out(message: Message, channel: str | None) -> MessageOut:
-    fields = {name: getattr(message, name) for name in MessageOut.model_fields if name != "channel"}
-    return MessageOut(channel=channel, **fields)
 
 
 @router.get("/conversations", response_model=ConversationPage)
@@ -113,7 +79,7 @@ async def list_conversations(
     rows, next_cursor = await service.list_conversations(
         session, caller.workspace_id, filters, limit=limit, cursor=cursor
     )
-    return ConversationPage(items=await _outs(session, rows), next_cursor=next_cursor)
+    return ConversationPage(items=await conversation_outs(session, rows), next_cursor=next_cursor)
 
 
 # Before "/conversations/{conversation_id}": a path id would claim "counts".
@@ -147,7 +113,7 @@ async def get_conversation(
     conversation_id: Id, caller: CurrentCaller, session: ReadSession
 ) -> ConversationOut:
     conversation = await service.access_conversation(session, caller.workspace_id, conversation_id)
-    return (await _outs(session, [conversation]))[0]
+    return (await conversation_outs(session, [conversation]))[0]
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
@@ -175,7 +141,7 @@ async def _writable(
 
 async def _done(session: AsyncSession, conversation: Conversation) -> ConversationOut:
     await session.commit()
-    return (await _outs(session, [conversation]))[0]
+    return (await conversation_outs(session, [conversation]))[0]
 
 
 @router.post("/conversations/{conversation_id}/reply", response_model=MessageOut, status_code=201)

@@ -26,7 +26,6 @@ from onethread.integrations.models import (
     WebhookSubscription,
     WebhookSubscriptionEvent,
 )
-from onethread.observability.context import with_request_id
 from onethread.outbox.models import Job, JobStatus
 
 WEBHOOK_DELIVER = "webhook.deliver"
@@ -103,7 +102,8 @@ def delivery_job(delivery_id: int, workspace_id: int) -> dict[str, Any]:
     return {
         "workspace_id": workspace_id,
         "kind": WEBHOOK_DELIVER,
-        "payload": with_request_id({"delivery_id": delivery_id}),
+        # No request id: in a group commit this hook runs once for many requests' events.
+        "payload": {"delivery_id": delivery_id},
         "status": JobStatus.QUEUED.value,
         "attempts": 0,
         "max_attempts": MAX_ATTEMPTS,

@@ -10,9 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onethread.contacts.models import Contact
 from onethread.contacts.schemas import ContactOut
-from onethread.conversations.api import _outs as conversation_outs
-from onethread.conversations.api import message_out
 from onethread.conversations.models import Conversation, Message
+from onethread.conversations.rendering import conversation_outs, message_out
 from onethread.events.models import Event
 from onethread.inboxes.models import Inbox
 from onethread.integrations.catalog import PING

@@ -26,7 +26,7 @@ from onethread.integrations.signing import (
     SIGNATURE_HEADER,
     sign_now,
 )
-from onethread.integrations.targets import TargetRefused, check_resolved
+from onethread.integrations.targets import TargetRefused, check_resolved, pinned
 from onethread.settings import Settings
 
 TIMEOUT_SECONDS = 10.0
@@ -86,12 +86,15 @@ async def _post(
     try:
         # One deadline for it all: httpx's timeout is per phase, and a receiver could drip.
         async with asyncio.timeout(TIMEOUT_SECONDS):
-            await check_resolved(request.url, allow_private=allow_private)
+            address = await check_resolved(request.url, allow_private=allow_private)
+            url, host, extensions = pinned(request.url, address)
             async with http.stream(
                 "POST",
-                request.url,
+                url,
                 content=request.body.encode(),
+                extensions=extensions,
                 headers={
+                    **host,
                     "Content-Type": "application/json",
                     "User-Agent": "onethread-webhooks",
                     SIGNATURE_HEADER: sign_now(request.secret, request.body),

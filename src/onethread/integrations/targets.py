@@ -11,6 +11,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import httpx
+
 from onethread.errors import InvalidInput
 
 
@@ -44,10 +46,12 @@ def check_url(url: str, *, allow_private: bool) -> str:
     return url
 
 
-async def check_resolved(url: str, *, allow_private: bool) -> None:
-    """Refuse a host that resolves to a private address (before each request)."""
+async def check_resolved(url: str, *, allow_private: bool) -> str | None:
+    """Refuse a host that resolves to a private address (before each request); the public
+    address checked, for the request to connect to (``pinned``), or None when private
+    targets are allowed and nothing was resolved."""
     if allow_private:
-        return
+        return None
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -55,6 +59,21 @@ async def check_resolved(url: str, *, allow_private: bool) -> None:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise ConnectionError(f"cannot resolve {host}: {exc}") from exc  # retried
-    private = sorted({str(info[4][0]) for info in infos if _private(str(info[4][0]))})
-    if private:
+    addresses = [str(info[4][0]) for info in infos]
+    private = sorted({address for address in addresses if _private(address)})
+    if private or not addresses:
         raise TargetRefused(f"{host} resolves to a private address ({', '.join(private)})")
+    return addresses[0]
+
+
+def pinned(url: str, address: str | None) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
+    """The request to ``address`` (the one checked) rather than to a second lookup of the
+    name, which a DNS server could answer differently (DNS rebinding): the URL with the
+    address, the ``Host`` header and, for https, the name to verify the certificate
+    against (httpx's ``sni_hostname``). Unchanged when ``address`` is None."""
+    target = httpx.URL(url)
+    if address is None:
+        return target, {}, {}
+    host_header = target.netloc.decode("ascii")
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    return target.copy_with(host=address), {"Host": host_header}, extensions
