@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 from websockets.asyncio.client import connect
 
@@ -164,6 +165,22 @@ async def test_every_answer_carries_a_request_id(harness: Harness) -> None:
     refused = await harness.client.get(f"{API_PREFIX}/conversations")
     assert refused.status_code == 401
     assert refused.headers["x-request-id"]
+
+
+async def test_an_unexpected_error_answers_500_with_its_request_id(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    harness.app.add_api_route("/test-only/broken", broken)
+    answer = await harness.client.get("/test-only/broken", headers={"X-Request-ID": "boom-1"})
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal_error"
+    assert answer.headers["x-request-id"] == "boom-1"
+    logged = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    assert logged
+    assert logged[0].exc_info is not None
 
 
 async def test_open_websockets_are_a_gauge(settings: Settings) -> None:

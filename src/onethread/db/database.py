@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -67,6 +67,19 @@ async def connect_or_unavailable(*args: Any, **kwargs: Any) -> Any:
         raise asyncpg.exceptions.ConnectionFailureError(
             f"cannot reach the database: {exc}"
         ) from exc
+
+
+@asynccontextmanager
+async def _unit_of_work(
+    factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
 
 
 class Database:
@@ -135,16 +148,9 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A unit of work for writes: committed on success, rolled back on error."""
-        async with self.sessions() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        return _unit_of_work(self.sessions)
 
     async def write(self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 3) -> T:
         """Run ``work`` in a unit of work, again from scratch if a unique index refused it.
@@ -182,16 +188,9 @@ class Database:
         async with self.read_sessions() as session:
             yield session
 
-    @asynccontextmanager
-    async def lease_session(self) -> AsyncIterator[AsyncSession]:
+    def lease_session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """``session`` on the lease connection (``outbox.actions.extend_lease``)."""
-        async with self.lease_sessions() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        return _unit_of_work(self.lease_sessions)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

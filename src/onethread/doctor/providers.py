@@ -49,7 +49,8 @@ async def _probe_meta(http: httpx.AsyncClient, config: MetaConfig) -> str | None
     )
     if response.status_code == 200:
         return None
-    error = _json(response).get("error") or {}
+    error = _json(response).get("error")
+    error = error if isinstance(error, dict) else {}
     message = error.get("message") or response.reason_phrase
     code = error.get("code")
     return (
@@ -102,6 +103,8 @@ async def _check_one(http: httpx.AsyncClient, box: SecretBox, inbox: Inbox) -> F
         problem = await probe(http, config)
     except httpx.HTTPError as exc:
         return fail(name, f"the provider could not be reached: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # a malformed base URL or answer: this inbox fails, not doctor
+        return fail(name, f"the provider could not be checked: {type(exc).__name__}: {exc}")
     return (
         ok(name, "the provider accepts its credentials.")
         if problem is None

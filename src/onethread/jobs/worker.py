@@ -22,8 +22,14 @@ from onethread.outbox.models import Job, JobStatus
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
+MIN_JOB_TIMEOUT_SECONDS = 600
 # Claimed before any other kind, each round.
 URGENT_KINDS = [DELIVERY_SEND]
+
+
+def job_timeout(lease_seconds: int) -> float:
+    """The longest one job may run before it counts as failed (and is retried)."""
+    return float(max(4 * lease_seconds, MIN_JOB_TIMEOUT_SECONDS))
 
 
 def worker_name() -> str:
@@ -82,10 +88,17 @@ class Worker:
         return len(jobs)
 
     async def _renew_leases(self, jobs: list[Job], lease: int) -> None:
-        """While the batch runs, renew its leases at a third of their length."""
+        """While the batch runs, renew its leases at a third of their length, and keep
+        beating the heartbeat so that a long batch never looks like a dead worker."""
         ids = [job.id for job in jobs]
+        renew_every = lease / 3
+        renewed_at = time.monotonic()
         while True:
-            await asyncio.sleep(lease / 3)
+            await asyncio.sleep(min(renew_every, HEARTBEAT_SECONDS))
+            await self._beat()
+            if time.monotonic() - renewed_at < renew_every:
+                continue
+            renewed_at = time.monotonic()
             try:
                 await actions.extend_lease(self.context.db, self.name, ids, lease)
             except Exception:
@@ -122,7 +135,9 @@ class Worker:
             )
             return "dead"
         try:
-            await handler(self.context, job)
+            # A handler that hangs would keep its renewed lease for ever: bound it.
+            async with asyncio.timeout(job_timeout(self.context.settings.job_lease_seconds)):
+                await handler(self.context, job)
         except PermanentFailure as exc:
             await actions.fail(self.context.db, job, str(exc), permanent=True)
             return "dead"

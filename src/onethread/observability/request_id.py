@@ -9,11 +9,13 @@ than ``BaseHTTPMiddleware``, which would buffer streams and cannot see websocket
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from onethread.api.errors import error_response
 from onethread.observability import context
 from onethread.observability.metrics import WEBSOCKETS, count_webhook
 from onethread.observability.webhooks import TOO_LARGE, WEBHOOK_PATH_PREFIX, channel_of_path
@@ -21,6 +23,8 @@ from onethread.observability.webhooks import TOO_LARGE, WEBHOOK_PATH_PREFIX, cha
 HEADER = b"x-request-id"
 _SANE = re.compile(rb"[A-Za-z0-9._-]{1,128}")
 REALTIME_PATH_PREFIX = "/api/v1/realtime"
+
+log = logging.getLogger(__name__)
 
 
 def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
@@ -45,11 +49,12 @@ class RequestContextMiddleware:
         path: str = scope["path"]
         socket = "agents" if path.startswith(REALTIME_PATH_PREFIX) else "widget"
         webhook = kind == "http" and path.startswith(WEBHOOK_PATH_PREFIX)
-        accepted = False
+        accepted = started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal accepted
+            nonlocal accepted, started
             if message["type"] in ("http.response.start", "websocket.accept"):
+                started = True
                 message["headers"] = [*message.get("headers", ()), header]
             if webhook and message["type"] == "http.response.start" and message["status"] == 413:
                 count_webhook(channel_of_path(path), TOO_LARGE)
@@ -60,6 +65,14 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if kind != "http" or started:
+                raise
+            # Answered here, inside the request's context, rather than by Starlette's
+            # outermost error layer: the log line and the 500 both carry the request id.
+            log.exception("unhandled error")
+            response = error_response(500, "internal_error", "an unexpected error occurred")
+            await response(scope, receive, send_with_id)
         finally:
             if accepted:
                 WEBSOCKETS.labels(socket).dec()

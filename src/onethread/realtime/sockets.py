@@ -44,7 +44,7 @@ async def receive_json_frame(websocket: WebSocket) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return None
 
 
