@@ -564,7 +564,8 @@ def main(argv: list[str] | None = None) -> None:
     result = asyncio.run(soak(options))
     print(json.dumps(result, indent=2) if options.as_json else report_text(result))
     if result["server_log_errors"]:
-        print("\nfirst errors in the servers' logs:", *result["server_log_errors"], sep="\n")
+        errors = result["server_log_errors"]
+        print("\nfirst errors in the servers' logs:", *errors, sep="\n", file=sys.stderr)
 
 
 if __name__ == "__main__":
