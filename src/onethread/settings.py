@@ -148,14 +148,21 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 
-    @cached_property
-    def effective_secret_key(self) -> str:
-        """The configured key, else the one persisted under data_dir, else a new one."""
+    def existing_secret_key(self) -> str | None:
+        """The configured key, else the one persisted under data_dir; None when neither is
+        there (``onethread doctor`` reads it so, never generating one)."""
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / SECRET_KEY_FILE
-        if path.exists():
-            return path.read_text().strip()
+        return path.read_text().strip() if path.exists() else None
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The configured key, else the one persisted under data_dir, else a new one."""
+        existing = self.existing_secret_key()
+        if existing is not None:
+            return existing
+        path = self.data_dir / SECRET_KEY_FILE
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         path.write_text(key + "\n")

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from onethread.jobs.context import JobContext
-from tests.channels.conftest import APP_SECRET, TOKEN
-from tests.conftest import Harness
-from tests.factories import Api, inbox
-from tests.fakes.graph_api import FakeGraphApi
-
-PHONE_NUMBER_ID = "106540352242922"  # the fixtures' metadata.phone_number_id
+# The channel tests' fixtures and WhatsApp inbox, shared rather than written again.
+from tests.channels.conftest import graph, job_context
+from tests.channels.test_whatsapp_e2e import PHONE_NUMBER_ID, whatsapp_inbox
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -42,34 +36,8 @@ async def scrape(client: httpx.AsyncClient, **headers: str) -> Samples:
     return parse_metrics(response.text)
 
 
-async def whatsapp_inbox(admin: Api, graph: FakeGraphApi, **config: Any) -> dict[str, Any]:
-    settings: dict[str, Any] = {
-        "sandbox": False,
-        "phone_number_id": PHONE_NUMBER_ID,
-        "access_token": TOKEN,
-        "app_secret": APP_SECRET,
-        "verify_token": "meatyhamhock",
-        "api_base_url": graph.base_url,
-    }
-    return await inbox(admin, "whatsapp", **(settings | config))
-
-
 def path_of(created: dict[str, Any]) -> str:
     return urlsplit(created["webhook_url"]).path
 
 
-@pytest.fixture
-def graph() -> Iterator[FakeGraphApi]:
-    with FakeGraphApi(access_token=TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def job_context(harness: Harness) -> AsyncIterator[JobContext]:
-    async with httpx.AsyncClient(timeout=2) as http:
-        yield JobContext(
-            settings=harness.app_context.settings,
-            db=harness.db,
-            secrets=harness.app_context.secrets,
-            http=http,
-        )
+__all__ = ["PHONE_NUMBER_ID", "graph", "job_context", "whatsapp_inbox"]

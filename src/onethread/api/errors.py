@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onethread.db.failures import is_unavailable, is_worth_rerunning
+from onethread.db.failures import is_unavailable, is_worth_rerunning, sqlstate
 from onethread.errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,11 @@ async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
         # The server went away or is restarting, or a deadlock outlived its reruns:
         # nothing was stored and the same request will do later.
         return await _database_down(request, exc)
-    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", ""))
-    if isinstance(exc, DataError) or sqlstate.startswith("22"):
+    state = sqlstate(exc)
+    if isinstance(exc, DataError) or state.startswith("22"):
         reason = str(exc.orig).splitlines()[0]
         return error_response(400, "invalid_input", f"a value cannot be stored: {reason}")
-    if isinstance(exc, IntegrityError) or sqlstate.startswith("23"):
+    if isinstance(exc, IntegrityError) or state.startswith("23"):
         # Two requests raced past the same check (a unique name, say); the loser is told.
         return error_response(
             409, "conflict", "this conflicts with a concurrent change; reload and try again"

@@ -108,11 +108,12 @@ def graph_url(config: MetaConfig, path: str) -> str:
 def graph_error(response: httpx.Response) -> SendFailed:
     """Meta's error body (``{"error": {"code", "message", "error_data": {"details"}}}``)."""
     try:
-        error = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
+        body = response.json()
+    except ValueError:
+        body = None
+    error = as_dict(as_dict(body).get("error"))
     code = str(error.get("code")) if error.get("code") is not None else None
-    details = (error.get("error_data") or {}).get("details")
+    details = as_dict(error.get("error_data")).get("details")
     message = error.get("message") or f"HTTP {response.status_code}"
     reason = f"{message}: {details}" if details else message
     transient = response.status_code == 429 or response.status_code >= 500

@@ -157,10 +157,8 @@ async def check_public_url(settings: Settings, wait_seconds: float) -> Finding:
 
 def _secret_box(settings: Settings) -> SecretBox | None:
     """The key inbox secrets were sealed with; never generates one, unlike serving."""
-    if settings.secret_key:
-        return SecretBox(settings.secret_key)
-    path = settings.data_dir / SECRET_KEY_FILE
-    return SecretBox(path.read_text().strip()) if path.exists() else None
+    key = settings.existing_secret_key()
+    return SecretBox(key) if key is not None else None
 
 
 async def run_checks(settings: Settings, *, wait_seconds: float = 5.0) -> list[Finding]:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from onethread.channels.meta import bearer, graph_error, graph_url
 from onethread.db.database import Database
 from onethread.doctor.result import Finding, fail, ok, skip
 from onethread.inboxes.channel_config import (
@@ -43,18 +44,14 @@ def _meta_account_id(config: MetaConfig) -> str:
 async def _probe_meta(http: httpx.AsyncClient, config: MetaConfig) -> str | None:
     if config.access_token is None:
         return "no access token is set: the inbox cannot send replies."
-    url = f"{str(config.api_base_url).rstrip('/')}/{_meta_account_id(config)}"
-    response = await http.get(
-        url, headers={"Authorization": f"Bearer {config.access_token.get_secret_value()}"}
-    )
+    url = graph_url(config, _meta_account_id(config))
+    response = await http.get(url, headers=bearer(config))
     if response.status_code == 200:
         return None
-    error = _json(response).get("error")
-    error = error if isinstance(error, dict) else {}
-    message = error.get("message") or response.reason_phrase
-    code = error.get("code")
+    refused = graph_error(response)
     return (
-        f"the Graph API refused the access token ({response.status_code}, code {code}): {message}"
+        f"the Graph API refused the access token ({response.status_code}, code "
+        f"{refused.code}): {refused.reason}"
     )
 
 

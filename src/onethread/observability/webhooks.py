@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onethread.channels.base import SignatureInvalid
 from onethread.channels.ingest import IngestResult
-from onethread.errors import InvalidInput, NotFound, PayloadTooLarge, RateLimited, Unavailable
+from onethread.errors import InvalidInput, NotFound, RateLimited, Unavailable
 from onethread.inboxes.models import ChannelKind
 
 WEBHOOK_PATH_PREFIX = "/webhooks/"
@@ -31,12 +31,10 @@ def channel_of_path(path: str) -> str:
 
 
 def refusal_outcome(exc: Exception) -> str | None:
-    """The outcome of a refused webhook; None for one too large.
-
-    Every 413 of a webhook is counted by the request middleware, which also sees those
-    refused by the body limit before the route runs.
-    """
-    if isinstance(exc, PayloadTooLarge):
+    """The outcome of a webhook the route refused; None for a body too large, which the
+    body limit answers (``api/body_limit.py`` raises its 413 out of ``receive`` when a
+    streamed body passes the limit) and the request middleware counts as ``too_large``."""
+    if getattr(exc, "status_code", None) == 413:
         return None
     for kind, outcome in _REFUSALS:
         if isinstance(exc, kind):
